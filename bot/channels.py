@@ -1,0 +1,76 @@
+"""REST input channel for the front door and scripts.
+
+Same URL and JSON as Rasa's own REST channel (``POST /webhooks/rest/webhook``
+with ``{"sender": ..., "message": ...}``), plus two guarantees:
+
+- a request without a sender or a message gets a 400 with a clear reason;
+- every message gets a reply: when processing produced none (for example the
+  action server is unreachable), the domain response
+  ``utter_assistant_unavailable`` is sent, which carries the 999 rule.
+
+This module is imported by Rasa in the Python 3.10 environment: keep it light.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.core.channels.rest import RestInput
+from sanic import Blueprint, response
+from sanic.request import Request
+
+logger = logging.getLogger(__name__)
+
+UNAVAILABLE_RESPONSE = "utter_assistant_unavailable"
+MAX_MESSAGE_CHARS = 10_000
+
+
+def fallback_messages(request: Request, sender_id: Text) -> List[Dict[Text, Any]]:
+    agent = getattr(request.app.ctx, "agent", None)
+    domain = getattr(agent, "domain", None)
+    variants = (domain.responses.get(UNAVAILABLE_RESPONSE) if domain else None) or []
+    text = variants[0].get("text") if variants else None
+    if not text:  # no model loaded yet: Rasa has no domain to read from
+        return []
+    return [{"recipient_id": sender_id, "text": text}]
+
+
+class FrontlineRestInput(RestInput):
+    @classmethod
+    def name(cls) -> Text:
+        return "rest"
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
+        bp = Blueprint("frontline_rest_webhook", __name__)
+
+        @bp.route("/", methods=["GET"])
+        async def health(request: Request):
+            return response.json({"status": "ok"})
+
+        @bp.route("/webhook", methods=["POST"])
+        async def receive(request: Request):
+            body = request.json if isinstance(request.json, dict) else None
+            if body is None:
+                return response.json({"error": "send a JSON object with 'sender' and 'message'"}, status=400)
+            sender_id: Optional[Text] = body.get("sender")
+            text = body.get("message")
+            if not isinstance(sender_id, str) or not sender_id.strip():
+                return response.json({"error": "'sender' is required"}, status=400)
+            if not isinstance(text, str):
+                return response.json({"error": "'message' must be text"}, status=400)
+            text = text[:MAX_MESSAGE_CHARS]
+            collector = CollectingOutputChannel()
+            try:
+                await on_new_message(
+                    UserMessage(text, collector, sender_id, input_channel=self.name(),
+                                metadata=self.get_metadata(request))
+                )
+            except Exception:  # the worker still gets the safety reply below
+                logger.exception("message processing failed for a REST message")
+            if not collector.messages and text.strip():
+                return response.json(fallback_messages(request, sender_id))
+            return response.json(collector.messages)
+
+        return bp

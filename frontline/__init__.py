@@ -1,0 +1,1 @@
+"""Process supervision, training cache and the operator CLI."""

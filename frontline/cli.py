@@ -1,0 +1,44 @@
+"""``frontline``: run and operate the assistant.
+
+    frontline run      start action server, Rasa and the front door (after `make` has built them)
+    frontline train    train the Rasa model if the bot data or config changed
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="frontline", description="Run and operate the frontline assistant.")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("run", help="start all three processes; Ctrl-C stops them")
+    t = sub.add_parser("train", help="train the Rasa model if the bot changed")
+    t.add_argument("--force", action="store_true")
+    args = p.parse_args(argv)
+    try:
+        if args.cmd == "run":
+            from .supervisor import StartupError, Supervisor
+
+            try:
+                return Supervisor().run_forever()
+            except StartupError as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                return exc.exit_code
+        if args.cmd == "train":
+            from .training import train
+
+            train(force=args.force)
+            return 0
+    except subprocess.CalledProcessError as exc:
+        print(f"frontline: {exc.cmd[0]} failed with exit code {exc.returncode}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Service knowledge base: content loading, validation, embedding and search."""

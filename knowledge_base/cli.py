@@ -1,0 +1,121 @@
+"""``kb``: the trainers' and engineers' command line for the knowledge base.
+
+    kb validate [--strict]     check every content file; all problems at once
+    kb build [--force]         (re)build the search index, re-embedding only changed text
+    kb search "query" [--json] [--borough B] [--category C] [--top N]
+
+Exit codes: 0 ok, 1 content errors (or warnings with --strict), 2 usage,
+3 model integrity, 4 no index.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from .errors import ContentInvalid, KnowledgeBaseError
+from .loader import CONTENT_DIR, load_content
+
+
+def _content_dir(args) -> Path:
+    return Path(args.content or os.environ.get("FRONTLINE_CONTENT_DIR", CONTENT_DIR))
+
+
+def cmd_validate(args) -> int:
+    content = load_content(_content_dir(args))
+    for p in content.problems:
+        print(p, file=sys.stderr if p.level == "error" else sys.stdout)
+    n_err, n_warn = len(content.errors), len(content.warnings)
+    failed = n_err > 0 or (args.strict and n_warn > 0)
+    verdict = "FAILED" if failed else "OK"
+    print(f"{verdict}: {len(content.items)} items, {len(content.terms)} thesaurus terms, "
+          f"{n_err} error(s), {n_warn} warning(s){' (strict)' if args.strict else ''}")
+    return 1 if failed else 0
+
+
+def _checked_content(args):
+    content = load_content(_content_dir(args))
+    if content.errors:
+        for p in content.errors:
+            print(p, file=sys.stderr)
+        raise ContentInvalid(content.problems)
+    return content
+
+
+def cmd_build(args) -> int:
+    from .embedders import make_embedder
+    from .index import build_index
+
+    content = _checked_content(args)
+    report = build_index(content, make_embedder(args.embedder), Path(args.index) if args.index else None,
+                         progress=not args.quiet, force=args.force)
+    if report.skipped:
+        print(f"index up to date ({report.items} items): {report.path}")
+    else:
+        rate = report.vectors / report.seconds if report.seconds else 0.0
+        print(f"built index: {report.items} items, {report.vectors} vectors "
+              f"({report.embedded} embedded, {report.reused} reused) in {report.seconds:.1f}s "
+              f"[{rate:.0f} vectors/s] -> {report.path}")
+    return 0
+
+
+def cmd_search(args) -> int:
+    from .embedders import make_embedder
+    from .search import Filters, KnowledgeSearch
+
+    content = _checked_content(args)
+    ks = KnowledgeSearch(content=content, embedder=make_embedder(args.embedder),
+                         index_dir=Path(args.index) if args.index else None)
+    out = ks.run(args.query, Filters(borough=args.borough, category=args.category), top_k=args.top)
+    rows = [{"id": h.id, "title": h.item.title, "score": round(h.score, 4),
+             "source": str(getattr(h.item, "source", None) or h.item.sources[0].url)} for h in out["hits"]]
+    if args.json:
+        print(json.dumps({"query": out["query"], "confidence": out["confidence"], "results": rows}, indent=2))
+    else:
+        print(f"confidence: {out['confidence']}")
+        for r in rows:
+            print(f"{r['score']:.3f}  {r['id']}  {r['title']}  <{r['source']}>")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="kb", description="Knowledge-base tools for trainers and engineers.")
+    p.add_argument("--content", help="content folder (default knowledge_base/content)")
+    p.add_argument("--index", help="index folder (default var/index)")
+    p.add_argument("--embedder", choices=["sentence-transformers", "fake"], default=None,
+                   help="embedder (default from FRONTLINE_EMBEDDER, else the bundled model)")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    v = sub.add_parser("validate", help="check all content; list every problem as file:line")
+    v.add_argument("--strict", action="store_true", help="warnings fail too (CI)")
+    v.set_defaults(func=cmd_validate)
+    b = sub.add_parser("build", help="build the search index incrementally")
+    b.add_argument("--force", action="store_true", help="rebuild even if up to date")
+    b.add_argument("--quiet", action="store_true", help="no progress bar")
+    b.set_defaults(func=cmd_build)
+    s = sub.add_parser("search", help="search the knowledge base")
+    s.add_argument("query")
+    s.add_argument("--json", action="store_true")
+    s.add_argument("--borough")
+    s.add_argument("--category")
+    s.add_argument("--top", type=int, default=5)
+    s.set_defaults(func=cmd_search)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except KnowledgeBaseError as exc:
+        print(f"kb: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("kb: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

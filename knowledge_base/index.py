@@ -1,0 +1,187 @@
+"""Build and load the dense index.
+
+Layout under the index folder (default ``var/index``, git-ignored)::
+
+    current -> builds/<fingerprint>/     (symlink, swapped atomically)
+    builds/<fingerprint>/manifest.json   model id, content fingerprint, counts
+    builds/<fingerprint>/dense.faiss     FAISS inner-product index over item views
+    builds/<fingerprint>/rows.json       item id of each vector row
+    cache/<model>.npz                    embeddings by sha256 of the text
+
+``build_index`` re-embeds only texts not already in the cache, so a one-item
+edit costs one item's encoding.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .embedders import Embedder
+from .errors import IndexMissing
+from .loader import Content
+from .text import Thesaurus, item_views
+
+HNSW_THRESHOLD = 20_000  # exact search below this many vectors, HNSW above
+
+
+def default_index_dir() -> Path:
+    data = Path(os.environ.get("FRONTLINE_DATA_DIR", Path(__file__).resolve().parent.parent / "var"))
+    return data / "index"
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _safe(model_id: str) -> str:
+    return hashlib.sha256(model_id.encode()).hexdigest()[:16]
+
+
+def make_faiss_index(vectors: np.ndarray):
+    import faiss
+
+    dim = vectors.shape[1]
+    if len(vectors) >= HNSW_THRESHOLD:
+        index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = 80
+        index.hnsw.efSearch = 64
+    else:
+        index = faiss.IndexFlatIP(dim)
+    index.add(vectors)
+    return index
+
+
+@dataclass
+class BuildReport:
+    path: Path
+    items: int
+    vectors: int
+    embedded: int
+    reused: int
+    seconds: float
+    skipped: bool = False
+
+
+def content_key(content: Content, model_id: str) -> str:
+    h = hashlib.sha256(model_id.encode())
+    thesaurus = Thesaurus(content.terms)
+    for item in content.items:
+        for v in item_views(item):
+            h.update(thesaurus.expand(v).encode())
+        h.update(item.id.encode())
+    return h.hexdigest()[:20]
+
+
+def embed_with_cache(texts: list[str], embedder: Embedder, cache_dir: Path, progress: bool = True):
+    """Embed ``texts``, reusing cached vectors. Returns (vectors, n_embedded)."""
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    cache_file = cache_dir / f"{_safe(embedder.model_id)}.npz"
+    cache: dict[str, np.ndarray] = {}
+    if cache_file.exists():
+        with np.load(cache_file) as z:
+            cache = {k: z[k] for k in z.files}
+    keys = [_sha(t) for t in texts]
+    missing = sorted({k: t for k, t in zip(keys, texts) if k not in cache}.items())
+    if missing:
+        embedder.warm_up()
+        batch = 64
+        bar = None
+        if progress:
+            from tqdm import tqdm
+
+            bar = tqdm(total=len(missing), desc="embedding", unit="text")
+        for start in range(0, len(missing), batch):
+            chunk = missing[start : start + batch]
+            vecs = embedder.run([t for _, t in chunk])["embeddings"]
+            for (k, _), v in zip(chunk, vecs):
+                cache[k] = v
+            if bar:
+                bar.update(len(chunk))
+        if bar:
+            bar.close()
+        tmp = cache_file.with_suffix(".tmp.npz")
+        np.savez(tmp, **{k: cache[k] for k in set(keys) | set(cache)})
+        os.replace(tmp, cache_file)
+    vectors = np.stack([cache[k] for k in keys]).astype("float32") if keys else np.zeros((0, embedder.dim), "float32")
+    return vectors, len(missing)
+
+
+def build_index(content: Content, embedder: Embedder, index_dir: Path | None = None, progress: bool = True,
+                force: bool = False) -> BuildReport:
+    import faiss
+
+    start = dt.datetime.now()
+    index_dir = Path(index_dir or default_index_dir())
+    key = content_key(content, embedder.model_id)
+    target = index_dir / "builds" / key
+    current = index_dir / "current"
+    if not force and (target / "manifest.json").exists() and current.resolve() == target.resolve():
+        return BuildReport(target, len(content.items), 0, 0, 0, 0.0, skipped=True)
+    thesaurus = Thesaurus(content.terms)
+    texts, rows = [], []
+    for item in content.items:
+        for v in item_views(item):
+            texts.append(thesaurus.expand(v))
+            rows.append(item.id)
+    vectors, embedded = embed_with_cache(texts, embedder, index_dir / "cache", progress=progress)
+    tmp = index_dir / "builds" / f".{key}.tmp-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    faiss.write_index(make_faiss_index(vectors), str(tmp / "dense.faiss"))
+    (tmp / "rows.json").write_text(json.dumps(rows))
+    manifest = {
+        "model_id": embedder.model_id,
+        "dim": int(vectors.shape[1]) if len(vectors) else embedder.dim,
+        "items": len(content.items),
+        "vectors": len(rows),
+        "built_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "key": key,
+    }
+    (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    shutil.rmtree(target, ignore_errors=True)
+    os.replace(tmp, target)
+    link_tmp = index_dir / f".current.tmp-{os.getpid()}"
+    if link_tmp.is_symlink() or link_tmp.exists():
+        link_tmp.unlink()
+    link_tmp.symlink_to(Path("builds") / key)
+    os.replace(link_tmp, current)  # atomic swap: readers see the old or the new build, never half
+    _prune(index_dir / "builds", keep={key})
+    secs = (dt.datetime.now() - start).total_seconds()
+    return BuildReport(target, len(content.items), len(rows), embedded, len(rows) - embedded, secs)
+
+
+def _prune(builds: Path, keep: set[str], keep_count: int = 2) -> None:
+    dirs = sorted((d for d in builds.iterdir() if d.is_dir() and not d.name.startswith(".")),
+                  key=lambda d: d.stat().st_mtime, reverse=True)
+    for d in dirs[keep_count:]:
+        if d.name not in keep:
+            shutil.rmtree(d, ignore_errors=True)
+
+
+@dataclass
+class LoadedIndex:
+    path: Path
+    manifest: dict
+    faiss_index: object
+    rows: list[str]
+
+
+def load_index(index_dir: Path | None = None) -> LoadedIndex:
+    import faiss
+
+    index_dir = Path(index_dir or default_index_dir())
+    current = index_dir / "current"
+    if not (current / "manifest.json").exists():
+        raise IndexMissing(f"no search index at {current}; run `kb build` (or `make index`)")
+    path = current.resolve()
+    manifest = json.loads((path / "manifest.json").read_text())
+    rows = json.loads((path / "rows.json").read_text())
+    return LoadedIndex(path, manifest, faiss.read_index(str(path / "dense.faiss")), rows)

@@ -1,0 +1,228 @@
+"""Load content files, validate them against the schema and report every
+problem at once as ``file:line: message`` (with a hint where we have one).
+
+Line numbers come from the YAML node tree, so a pydantic error location such as
+``items.3.contacts.0.value`` is mapped back to the line the trainer edited.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Literal
+
+import yaml
+from pydantic import ValidationError
+
+from .schema import Guidance, ItemFile, Service, Term, ThesaurusFile
+
+CONTENT_DIR = Path(__file__).resolve().parent / "content"
+
+# UK emergency and NHS numbers need no per-item verification date
+EMERGENCY_NUMBERS = {"999", "112", "111", "101", "105"}
+
+HINTS = {
+    "extra_forbidden": "remove the field or check its spelling against knowledge_base/schema.py",
+    "missing": "add the field; see knowledge_base/content/README.md for an example",
+    "literal_error": "use one of the allowed values listed",
+    "url_parsing": "give a full address starting with https://",
+    "date_from_datetime_parsing": "write dates as YYYY-MM-DD",
+    "date_parsing": "write dates as YYYY-MM-DD",
+    "too_long": "shorten the list or text",
+    "too_short": "add at least one entry",
+    "string_pattern_mismatch": "ids are lower-case letters, digits and hyphens, 3-80 characters",
+    "union_tag_invalid": "set `type:` to service or guidance",
+    "union_tag_not_found": "set `type:` to service or guidance",
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    line: int
+    message: str
+    level: Literal["error", "warning"] = "error"
+    hint: str | None = None
+
+    def __str__(self) -> str:
+        text = f"{self.file}:{self.line}: {self.level}: {self.message}"
+        return f"{text} (hint: {self.hint})" if self.hint else text
+
+
+@dataclass
+class Content:
+    """Everything loaded from the content folder."""
+
+    items: list[Service | Guidance] = field(default_factory=list)
+    terms: list[Term] = field(default_factory=list)
+    item_lines: dict[str, tuple[str, int]] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.level == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.level == "warning"]
+
+    def by_id(self) -> dict[str, Service | Guidance]:
+        return {i.id: i for i in self.items}
+
+
+def _node_line(root: yaml.Node | None, loc: Iterable) -> int:
+    """Walk a composed YAML tree along a pydantic error location."""
+    node = root
+    line = (root.start_mark.line + 1) if root is not None else 1
+    for key in loc:
+        if isinstance(node, yaml.MappingNode):
+            nxt = next((v for k, v in node.value if k.value == key), None)
+            if nxt is None:
+                # unknown (extra) keys: point at the key itself
+                nxt_key = next((k for k, _ in node.value if k.value == key), None)
+                if nxt_key is not None:
+                    return nxt_key.start_mark.line + 1
+                continue  # discriminator tags such as 'service' are not keys
+            node = nxt
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            node = node.value[key]
+        else:
+            continue
+        line = node.start_mark.line + 1
+    return line
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _validate_file(path: Path, model, content: Content):
+    name = _display(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+        root = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except UnicodeDecodeError as exc:
+        content.problems.append(Problem(name, 1, f"not UTF-8 text: {exc}", hint="save the file as UTF-8"))
+        return None, None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else 1
+        problem = getattr(exc, "problem", None) or str(exc)
+        content.problems.append(
+            Problem(name, line, f"YAML syntax: {problem}", hint="check indentation and quote text containing ':'")
+        )
+        return None, None
+    if data is None:
+        content.problems.append(Problem(name, 1, "file is empty", hint="add an `items:` or `terms:` list"))
+        return None, None
+    try:
+        return model.model_validate(data), root
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc = err["loc"]
+            where = ".".join(str(p) for p in loc if p not in ("service", "guidance"))
+            msg = err["msg"]
+            if err["type"] == "literal_error" and err.get("ctx", {}).get("expected"):
+                msg = f"{msg}"
+            content.problems.append(
+                Problem(name, _node_line(root, loc), f"{where}: {msg}", hint=HINTS.get(err["type"]))
+            )
+        # keep the valid items of a partly broken file, so one typo does not hide the rest
+        if model is ItemFile and isinstance(data, dict) and isinstance(data.get("items"), list):
+            good = []
+            for raw in data["items"]:
+                try:
+                    good.append(ItemFile.model_validate({"items": [raw]}).items[0])
+                except ValidationError:
+                    pass
+            return (ItemFile.model_construct(items=good) if good else None), root
+        return None, root
+
+
+def _check_cross(content: Content, today: dt.date) -> None:
+    seen: dict[str, tuple[str, int]] = {}
+    for item in content.items:
+        file, line = content.item_lines[id(item)] if id(item) in content.item_lines else ("?", 1)
+        if item.id in seen:
+            f0, l0 = seen[item.id]
+            content.problems.append(
+                Problem(file, line, f"duplicate id '{item.id}' (first defined at {f0}:{l0})", hint="ids must be unique")
+            )
+        else:
+            seen[item.id] = (file, line)
+        if item.last_reviewed > today:
+            content.problems.append(
+                Problem(file, line, f"{item.id}: last_reviewed {item.last_reviewed} is in the future",
+                        hint="use the date the item was actually checked")
+            )
+        if item.review_by < today:
+            content.problems.append(
+                Problem(file, line, f"{item.id}: past its review_by date {item.review_by}", level="warning",
+                        hint="check the item against its source and move review_by on")
+            )
+        for c in item.contacts:
+            if c.kind in ("phone", "text") and item.illustrative:
+                content.problems.append(
+                    Problem(file, line, f"{item.id}: an illustrative item must not carry a phone number",
+                            hint="remove the number or verify the service and drop illustrative")
+                )
+            elif c.kind in ("phone", "text") and c.verified_on is None and c.value.strip() not in EMERGENCY_NUMBERS:
+                content.problems.append(
+                    Problem(file, line, f"{item.id}: phone number {c.value!r} has no verified_on date", level="warning",
+                            hint="check the number on the provider's own page and record the date")
+                )
+        if isinstance(item, Guidance) and item.legal and not any(s.primary for s in item.sources):
+            content.problems.append(Problem(file, line, f"{item.id}: legal guidance without a primary source"))
+    # keep the lookup keyed by item id for callers
+    content.item_lines = {it.id: content.item_lines.get(id(it), ("?", 1)) for it in content.items}
+
+
+def load_content(content_dir: Path | str = CONTENT_DIR, today: dt.date | None = None) -> Content:
+    """Load and validate every content file. Never raises for content problems:
+    they are collected in ``Content.problems``."""
+    content_dir = Path(content_dir)
+    today = today or dt.date.today()
+    content = Content()
+    if not content_dir.is_dir():
+        content.problems.append(Problem(str(content_dir), 1, "content folder not found"))
+        return content
+    for sub in ("services", "guidance"):
+        for path in sorted((content_dir / sub).glob("*.y*ml")):
+            parsed, root = _validate_file(path, ItemFile, content)
+            if parsed is None:
+                continue
+            items_node = None
+            if isinstance(root, yaml.MappingNode):
+                items_node = next((v for k, v in root.value if k.value == "items"), None)
+            raw_ids = []
+            if isinstance(items_node, yaml.SequenceNode):
+                for n in items_node.value:
+                    idn = next((v for k, v in n.value if k.value == "id"), None) if isinstance(n, yaml.MappingNode) else None
+                    raw_ids.append((idn.value if idn is not None else None, n.start_mark.line + 1))
+            for item in parsed.items:
+                line = next((ln for rid, ln in raw_ids if rid == item.id), 1)
+                content.item_lines[id(item)] = (_display(path), line)
+                content.items.append(item)
+    for path in sorted((content_dir / "thesaurus").glob("*.y*ml")):
+        parsed, _ = _validate_file(path, ThesaurusFile, content)
+        if parsed is not None:
+            content.terms.extend(parsed.terms)
+    if not content.items and not content.errors:
+        content.problems.append(Problem(str(content_dir), 1, "no content items found", hint="add files under services/ or guidance/"))
+    _check_cross(content, today)
+    return content
+
+
+def content_fingerprint(content_dir: Path | str = CONTENT_DIR) -> str:
+    """A hash of every content file, to decide whether the index must be rebuilt."""
+    h = hashlib.sha256()
+    for path in sorted(Path(content_dir).rglob("*.y*ml")):
+        h.update(str(path.relative_to(content_dir)).encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()

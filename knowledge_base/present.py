@@ -1,0 +1,39 @@
+"""Turn an item into the fields of an answer card. Field values only: the
+wording around them lives in the Rasa responses (bot/domain/knowledge.yml)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from .schema import Contact, Guidance, Service
+
+
+def format_contact(c: Contact) -> str:
+    parts = [f"{c.label}: {c.value}" if c.label else c.value]
+    if c.hours:
+        parts.append(f"({c.hours})")
+    return " ".join(parts)
+
+
+def item_source(item: Service | Guidance) -> str:
+    if isinstance(item, Service):
+        return str(item.source)
+    primary = [s for s in item.sources if s.primary] or list(item.sources)
+    return str(primary[0].url)
+
+
+def answer_fields(item: Service | Guidance, today: dt.date | None = None) -> dict:
+    """Values for the ``utter_kb_answer`` response and the web card."""
+    today = today or dt.date.today()
+    return {
+        "item_id": item.id,
+        "title": item.title,
+        "say_this": " ".join(item.say_this),
+        "steps": "\n".join(f"{n}. {s}" for n, s in enumerate(item.steps, 1)),
+        "contact": "; ".join(format_contact(c) for c in item.contacts[:2]),
+        "source": item_source(item),
+        "last_checked": item.last_reviewed.strftime("%-d %B %Y"),
+        "review_by": item.review_by.strftime("%-d %B %Y"),
+        "stale": item.review_by < today,
+        "illustrative": item.illustrative,
+    }

@@ -1,0 +1,232 @@
+"""Hybrid search over the knowledge base.
+
+Small components, each with a cheap ``__init__``, heavy work in ``warm_up()``
+and a typed ``run()``:
+
+- ``DenseRetriever.run(query) -> {"scores": {item_id: cosine}}`` (best view per item)
+- ``BM25Retriever.run(query) -> {"scores": {item_id: bm25}}`` (bm25s, stemmed)
+- ``HybridRanker.run(dense, bm25) -> {"ranked": [(item_id, fused, dense, bm25)]}``
+- ``KnowledgeSearch.run(query, filters) -> {"hits": [Hit], "confidence": str}``
+
+``confidence`` is ``"answer"`` (show the top item), ``"choose"`` (grey zone:
+offer the top three) or ``"none"`` (say so, offer to rephrase or a guided flow).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from .embedders import Embedder, make_embedder
+from .index import LoadedIndex, load_index
+from .loader import CONTENT_DIR, Content, load_content
+from .schema import Guidance, Service
+from .text import Thesaurus, item_lexical_text
+
+Confidence = Literal["answer", "choose", "none"]
+MAX_QUERY_CHARS = 1000
+
+
+@dataclass(frozen=True)
+class SearchSettings:
+    """Fusion weights and confidence thresholds, tuned on the dev set (`make eval`)."""
+
+    dense_weight: float = 1.0
+    bm25_weight: float = 0.45
+    bm25_saturation: float = 6.0
+    answer_threshold: float = 0.55
+    answer_margin: float = 0.04
+    none_threshold: float = 0.30
+    candidates: int = 60
+
+    @classmethod
+    def from_env(cls) -> "SearchSettings":
+        kw = {}
+        for f in cls.__dataclass_fields__:
+            env = os.environ.get(f"FRONTLINE_SEARCH_{f.upper()}")
+            if env is not None:
+                kw[f] = type(getattr(cls, f))(env) if not isinstance(getattr(cls, f), int) else int(env)
+        return cls(**kw)
+
+
+@dataclass(frozen=True)
+class Filters:
+    borough: str | None = None
+    category: str | None = None
+    audience: str | None = None
+
+    def accepts(self, item: Service | Guidance) -> bool:
+        if self.borough and self.borough not in item.boroughs and "national" not in item.boroughs \
+                and "london" not in item.boroughs:
+            return False
+        if self.category and self.category not in item.categories:
+            return False
+        if self.audience and self.audience not in item.audience and "all" not in item.audience:
+            return False
+        return True
+
+
+@dataclass
+class Hit:
+    item: Service | Guidance
+    score: float
+    dense: float
+    bm25: float
+
+    @property
+    def id(self) -> str:
+        return self.item.id
+
+
+class DenseRetriever:
+    def __init__(self, embedder: Embedder, index: LoadedIndex | None = None, index_dir: Path | None = None):
+        self.embedder = embedder
+        self.index = index
+        self.index_dir = index_dir
+
+    def warm_up(self) -> None:
+        self.embedder.warm_up()
+        if self.index is None:
+            self.index = load_index(self.index_dir)
+
+    def run(self, query: str, k: int = 60) -> dict[str, dict[str, float]]:
+        vec = self.embedder.run([query])["embeddings"]
+        k = min(k * 3, self.index.faiss_index.ntotal)
+        scores: dict[str, float] = {}
+        if k <= 0:
+            return {"scores": scores}
+        sims, ids = self.index.faiss_index.search(vec, k)
+        for s, i in zip(sims[0], ids[0]):
+            if i < 0:
+                continue
+            item_id = self.index.rows[i]
+            if s > scores.get(item_id, -1.0):
+                scores[item_id] = float(s)
+        return {"scores": scores}
+
+
+class BM25Retriever:
+    def __init__(self, items: list[Service | Guidance], thesaurus: Thesaurus):
+        self.items = items
+        self.thesaurus = thesaurus
+        self._bm25 = None
+        self._stemmer = None
+
+    def _tok(self, texts: list[str]):
+        import bm25s
+
+        return bm25s.tokenize(texts, stopwords="en", stemmer=self._stemmer, show_progress=False)
+
+    def warm_up(self) -> None:
+        if self._bm25 is not None:
+            return
+        import bm25s
+        import Stemmer
+
+        self._stemmer = Stemmer.Stemmer("english").stemWords
+        corpus = [self.thesaurus.expand(item_lexical_text(i)) for i in self.items]
+        self._bm25 = bm25s.BM25()
+        self._bm25.index(self._tok(corpus), show_progress=False)
+
+    def run(self, query: str, k: int = 60) -> dict[str, dict[str, float]]:
+        q = self._tok([query])
+        if not q.ids or not q.ids[0]:
+            return {"scores": {}}
+        k = min(k, len(self.items))
+        docs, scores = self._bm25.retrieve(q, k=k, show_progress=False, n_threads=1)
+        out = {self.items[int(d)].id: float(s) for d, s in zip(docs[0], scores[0]) if s > 0}
+        return {"scores": out}
+
+
+class HybridRanker:
+    def __init__(self, settings: SearchSettings):
+        self.s = settings
+
+    def run(self, dense: dict[str, float], bm25: dict[str, float]) -> dict[str, list[tuple[str, float, float, float]]]:
+        ranked = []
+        for item_id in set(dense) | set(bm25):
+            d = dense.get(item_id, 0.0)
+            b = bm25.get(item_id, 0.0)
+            lex = b / (b + self.s.bm25_saturation)
+            fused = (self.s.dense_weight * d + self.s.bm25_weight * lex) / (self.s.dense_weight + self.s.bm25_weight)
+            ranked.append((item_id, fused, d, b))
+        ranked.sort(key=lambda r: (-r[1], r[0]))
+        return {"ranked": ranked}
+
+
+@dataclass
+class KnowledgeSearch:
+    """The shipped search pipeline. Build with ``KnowledgeSearch.create()``, call
+    ``warm_up()`` once per process, then ``run()`` per message."""
+
+    content: Content
+    embedder: Embedder
+    index_dir: Path | None = None
+    settings: SearchSettings = field(default_factory=SearchSettings)
+    mode: Literal["hybrid", "dense", "bm25"] = "hybrid"
+
+    def __post_init__(self):
+        self.thesaurus = Thesaurus(self.content.terms)
+        self.items = {i.id: i for i in self.content.items}
+        self.dense = DenseRetriever(self.embedder, index_dir=self.index_dir)
+        self.bm25 = BM25Retriever(self.content.items, self.thesaurus)
+        self.ranker = HybridRanker(self.settings)
+        self._lock = threading.Lock()
+        self._warm = False
+
+    @classmethod
+    def create(cls, content_dir: Path | str = CONTENT_DIR, index_dir: Path | None = None,
+               embedder: Embedder | None = None, **kw) -> "KnowledgeSearch":
+        content = load_content(content_dir)
+        return cls(content=content, embedder=embedder or make_embedder(), index_dir=index_dir,
+                   settings=kw.pop("settings", SearchSettings.from_env()), **kw)
+
+    def warm_up(self) -> None:
+        with self._lock:
+            if self._warm:
+                return
+            if self.mode != "bm25":
+                self.dense.warm_up()
+            self.bm25.warm_up()
+            self._warm = True
+
+    def run(self, query: str, filters: Filters | None = None, top_k: int = 3) -> dict:
+        """Returns ``{"hits": list[Hit], "confidence": "answer"|"choose"|"none", "query": str}``."""
+        if not self._warm:
+            self.warm_up()
+        query = " ".join((query or "").split())[:MAX_QUERY_CHARS]
+        if not any(ch.isalnum() for ch in query):
+            return {"hits": [], "confidence": "none", "query": query}
+        expanded = self.thesaurus.expand(query)
+        n = self.settings.candidates
+        dense = self.dense.run(expanded, n)["scores"] if self.mode != "bm25" else {}
+        lexical = self.bm25.run(expanded, n)["scores"] if self.mode != "dense" else {}
+        ranked = self.ranker.run(dense, lexical)["ranked"]
+        if self.mode == "bm25":
+            ranked.sort(key=lambda r: -r[3])
+        filters = filters or Filters()
+        hits = [Hit(self.items[i], f, d, b) for i, f, d, b in ranked if i in self.items and filters.accepts(self.items[i])]
+        return {"hits": hits[:top_k], "confidence": self._confidence(hits), "query": query}
+
+    def _confidence(self, hits: list[Hit]) -> Confidence:
+        if not hits:
+            return "none"
+        top = hits[0].score
+        second = hits[1].score if len(hits) > 1 else 0.0
+        if top >= self.settings.answer_threshold and top - second >= self.settings.answer_margin:
+            return "answer"
+        if top >= self.settings.none_threshold:
+            return "choose"
+        return "none"
+
+
+def is_stale(item: Service | Guidance, today=None) -> bool:
+    import datetime as dt
+
+    return item.review_by < (today or dt.date.today())
+

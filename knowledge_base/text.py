@@ -1,0 +1,78 @@
+"""Text views of items and the thesaurus, shared by indexing and search."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from .schema import Guidance, Service, Term
+
+_WORD = re.compile(r"[a-z0-9£']+")
+
+
+def normalise(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).lower()
+    return text.replace("’", "'")
+
+
+def tokens(text: str) -> list[str]:
+    return _WORD.findall(normalise(text))
+
+
+class Thesaurus:
+    """Maps resident and professional words (``lecky``, ``UC``, ``CAB``) to a
+    canonical term. ``expand(text)`` appends the canonical terms of every
+    variant found, so "lecky" also matches "electricity"."""
+
+    def __init__(self, terms: list[Term]):
+        self._phrases: list[tuple[tuple[str, ...], str]] = []
+        for t in terms:
+            canon = normalise(t.term)
+            for v in [t.term, *t.variants]:
+                toks = tuple(tokens(v))
+                if toks:
+                    self._phrases.append((toks, canon))
+        # longest phrases first so "council tax reduction" wins over "council"
+        self._phrases.sort(key=lambda p: -len(p[0]))
+        self._first: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+        for toks, canon in self._phrases:
+            self._first.setdefault(toks[0], []).append((toks, canon))
+
+    def canonical_terms(self, text: str) -> list[str]:
+        toks = tokens(text)
+        found: list[str] = []
+        for i, tok in enumerate(toks):
+            for phrase, canon in self._first.get(tok, ()):
+                if tuple(toks[i : i + len(phrase)]) == phrase and canon not in found:
+                    found.append(canon)
+                    break
+        return found
+
+    def expand(self, text: str) -> str:
+        extra = [c for c in self.canonical_terms(text) if c not in normalise(text)]
+        return f"{text} ({'; '.join(extra)})" if extra else text
+
+
+def item_views(item: Service | Guidance) -> list[str]:
+    """Several short texts per item; dense search scores an item by its best view.
+    Short views suit MiniLM better than one long text."""
+    tags = ", ".join(item.tags)
+    head = f"{item.title}. {tags}" if tags else item.title
+    body = item.description if isinstance(item, Service) else item.summary
+    views = [head, f"{item.title}. {body}", " ".join(item.say_this)]
+    if isinstance(item, Service) and item.eligibility:
+        views.append(f"{item.title}. {item.eligibility}")
+    if item.steps:
+        views.append(f"{item.title}. " + " ".join(item.steps[:4]))
+    return [v[:1000] for v in views]
+
+
+def item_lexical_text(item: Service | Guidance) -> str:
+    """One text per item for BM25: title and tags weighted by repetition."""
+    parts = [item.title, item.title, " ".join(item.tags), " ".join(item.tags), *item.say_this, *item.steps]
+    if isinstance(item, Service):
+        parts += [item.organisation, item.description, item.eligibility or ""]
+    else:
+        parts += [item.summary]
+    parts += item.categories
+    return " ".join(parts)

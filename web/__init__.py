@@ -1,0 +1,1 @@
+"""Staff web front door (FastAPI)."""

@@ -17,7 +17,12 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("run", help="start all three processes; Ctrl-C stops them")
     t = sub.add_parser("train", help="train the Rasa model if the bot changed")
     t.add_argument("--force", action="store_true")
+    from web.users import add_users_parser  # `frontline users add|list`: web front-door accounts
+
+    add_users_parser(sub)
     args = p.parse_args(argv)
+    if args.cmd == "users":
+        return args.handler(args)
     try:
         if args.cmd == "run":
             from .supervisor import StartupError, Supervisor

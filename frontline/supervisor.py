@@ -200,7 +200,7 @@ class Supervisor:
             self.start()
             took = self.wait_ready()
             host = "localhost" if self.settings.web_host in ("0.0.0.0", "127.0.0.1") else self.settings.web_host
-            print(f"\nAll three processes are up in {took:.1f}s. Open http://{host}:{self.settings.web_port}/ "
+            print(f"\nAll processes are up in {took:.1f}s. Open http://{host}:{self.settings.web_port}/ "
                   f"(Ctrl-C stops everything)\n", flush=True)
             while True:
                 dead = self.crashed()

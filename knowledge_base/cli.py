@@ -82,6 +82,8 @@ def cmd_search(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .hsds import add_import_parser
+
     p = argparse.ArgumentParser(prog="kb", description="Knowledge-base tools for trainers and engineers.")
     p.add_argument("--content", help="content folder (default knowledge_base/content)")
     p.add_argument("--index", help="index folder (default var/index)")
@@ -102,6 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--category")
     s.add_argument("--top", type=int, default=5)
     s.set_defaults(func=cmd_search)
+    add_import_parser(sub)
     return p
 
 

@@ -37,8 +37,8 @@ class SearchSettings:
     """Fusion weights and confidence thresholds, tuned on the dev set (`make eval`)."""
 
     dense_weight: float = 1.0
-    bm25_weight: float = 0.45
-    bm25_saturation: float = 6.0
+    bm25_weight: float = 1.5
+    bm25_saturation: float = 15.0
     answer_threshold: float = 0.55
     answer_margin: float = 0.04
     none_threshold: float = 0.30
@@ -169,9 +169,10 @@ class KnowledgeSearch:
     index_dir: Path | None = None
     settings: SearchSettings = field(default_factory=SearchSettings)
     mode: Literal["hybrid", "dense", "bm25"] = "hybrid"
+    use_thesaurus: bool = True  # off only for the plain-BM25 baseline in `make eval`
 
     def __post_init__(self):
-        self.thesaurus = Thesaurus(self.content.terms)
+        self.thesaurus = Thesaurus(self.content.terms if self.use_thesaurus else [])
         self.items = {i.id: i for i in self.content.items}
         self.dense = DenseRetriever(self.embedder, index_dir=self.index_dir)
         self.bm25 = BM25Retriever(self.content.items, self.thesaurus)
@@ -180,9 +181,10 @@ class KnowledgeSearch:
         self._warm = False
 
     @classmethod
-    def create(cls, content_dir: Path | str = CONTENT_DIR, index_dir: Path | None = None,
+    def create(cls, content_dir: Path | str | None = None, index_dir: Path | None = None,
                embedder: Embedder | None = None, **kw) -> "KnowledgeSearch":
-        content = load_content(content_dir)
+        """Content from ``content_dir``, else ``$FRONTLINE_CONTENT_DIR``, else the shipped content."""
+        content = load_content(content_dir or os.environ.get("FRONTLINE_CONTENT_DIR") or CONTENT_DIR)
         return cls(content=content, embedder=embedder or make_embedder(), index_dir=index_dir,
                    settings=kw.pop("settings", SearchSettings.from_env()), **kw)
 

@@ -1,49 +1,130 @@
-"""Staff web front door.
+"""Staff web front door: sign-in, the chat panel, trainer console and users page.
 
-A minimal chat page for now (issue "Web chat panel" makes it real). Each
-browser session gets an opaque random cookie; the Rasa sender id is derived
-from it with a server secret, so one session can never address another's
-conversation. Rasa is reached on localhost only.
+Each message goes to Rasa's REST channel (``POST {FRONTLINE_RASA_URL}/webhooks/rest/webhook``)
+with a sender id derived by HMAC from the signed-in session and the server
+secret, so no one can read or write another person's conversation. Rasa stays
+on localhost. Wording comes from ``web/static_content.yml``.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
-import os
 import secrets
+from functools import cached_property
 from pathlib import Path
+from typing import Optional
 
 import httpx
-from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi import FastAPI, Form, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+
+from . import auth
+from .config import WebSettings, load_secret
+from .db import Feedback, User, make_sessionmaker
+from .pages import PAGE_ROLES, allowed_pages, trainer_status
+from .ui_text import STATIC_CONTENT, load_ui_text
 
 HERE = Path(__file__).resolve().parent
 COOKIE = "frontline_session"
+LOGIN_CSRF_COOKIE = "frontline_login_csrf"
+CSRF_HEADER = "x-csrf-token"
 MAX_CHARS = 10_000
 
 log = logging.getLogger(__name__)
 
 
 class MessageIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     message: str = Field(max_length=MAX_CHARS)
 
 
+class FeedbackIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    item_id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,78}[a-z0-9]$")
+    helpful: bool
+    reason: Optional[str] = Field(default=None, max_length=1000)
+
+
+def redact_reason(text: str | None) -> str | None:
+    """Pass free text through ``bot.redact.redact_text``; without it, keep no text at all."""
+    if not text or not text.strip():
+        return None
+    try:
+        from bot.redact import redact_text
+    except ImportError:
+        return None
+    return redact_text(text.strip())
+
+
+class _State:
+    """Opens the database and reads the secret on first use, not at import."""
+
+    def __init__(self, settings: WebSettings, secret: bytes | None):
+        self.settings = settings
+        self._secret = secret
+
+    @cached_property
+    def db(self):
+        return make_sessionmaker(self.settings.data_dir)
+
+    @cached_property
+    def secret(self) -> bytes:
+        return self._secret or load_secret(self.settings.data_dir)
+
+
 def create_app(rasa_url: str | None = None, secret: str | None = None,
-               transport: httpx.AsyncBaseTransport | None = None) -> FastAPI:
-    rasa_url = (rasa_url or os.environ.get("FRONTLINE_RASA_URL", "http://127.0.0.1:5005")).rstrip("/")
-    key = (secret or os.environ.get("FRONTLINE_SECRET_KEY") or secrets.token_hex(32)).encode()
-    app = FastAPI(title="Frontline assistant", docs_url=None, redoc_url=None, openapi_url=None)
+               transport: httpx.AsyncBaseTransport | None = None, *,
+               settings: WebSettings | None = None, ui_text_path: Path = STATIC_CONTENT) -> FastAPI:
+    settings = settings or WebSettings()
+    rasa = (rasa_url or settings.rasa_url).rstrip("/")
+    state = _State(settings, secret.encode() if secret else None)
+    text = load_ui_text(ui_text_path)
+    limiter = auth.LoginRateLimiter(settings.login_max_failures, settings.login_window_seconds)
+    app = FastAPI(title=text.service_name, docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.web = state
+    app.state.limiter = limiter
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    if (settings.assets_dir / "govuk-frontend.min.css").exists():
+        app.mount("/govuk", StaticFiles(directory=settings.assets_dir), name="govuk")
+        app.mount("/assets", StaticFiles(directory=settings.assets_dir / "assets"), name="assets")
+    else:
+        log.warning("govuk-frontend not found at %s: run `npm ci --prefix web`", settings.assets_dir)
     templates = Jinja2Templates(directory=HERE / "templates")
     client = httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=2.0), transport=transport)
 
-    def sender_for(token: str) -> str:
-        return "web-" + hmac.new(key, token.encode(), hashlib.sha256).hexdigest()[:32]
+    def render(request: Request, template: str, status: int = 200, **ctx) -> HTMLResponse:
+        return templates.TemplateResponse(request, template, {"t": text, **ctx}, status_code=status)
+
+    def signed_in(request: Request):
+        with state.db() as db:
+            return auth.lookup_session(db, request.cookies.get(COOKIE))
+
+    def page(request: Request, page_name: str, template: str, **ctx) -> Response:
+        found = signed_in(request)
+        if found is None:
+            return RedirectResponse("/login", status_code=303)
+        sess, user = found
+        if user.role not in PAGE_ROLES[page_name]:
+            return render(request, "error.html", 403, message=text.errors.forbidden, user=user,
+                          csrf=sess.csrf_token, nav=allowed_pages(user.role))
+        return render(request, template, user=user, csrf=sess.csrf_token, nav=allowed_pages(user.role),
+                      current=page_name, **ctx)
+
+    def api_session(request: Request):
+        """(session, user) for a JSON API call, or the error response."""
+        found = signed_in(request)
+        if found is None:
+            return None, JSONResponse({"error": text.errors.session_expired}, status_code=401)
+        sess, user = found
+        if not auth.csrf_ok(sess.csrf_token, request.headers.get(CSRF_HEADER)):
+            return None, JSONResponse({"error": "missing or wrong X-CSRF-Token header"}, status_code=403)
+        if user.role not in PAGE_ROLES["chat"]:
+            return None, JSONResponse({"error": text.errors.forbidden}, status_code=403)
+        return found, None
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):
@@ -55,41 +136,114 @@ def create_app(rasa_url: str | None = None, secret: str | None = None,
         response.headers["X-Frame-Options"] = "DENY"
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "no-referrer"
+        if request.url.path != "/healthz" and not request.url.path.startswith(("/static", "/govuk", "/assets")):
+            response.headers["Cache-Control"] = "no-store"
         return response
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    async def favicon():
+        return Response(status_code=204)
 
     @app.get("/healthz")
     async def healthz():
         return {"status": "ok"}
 
-    @app.get("/", response_class=HTMLResponse)
-    async def index(request: Request):
-        response = templates.TemplateResponse(request, "chat.html", {})
-        if not request.cookies.get(COOKIE):
-            response.set_cookie(COOKIE, secrets.token_urlsafe(32), httponly=True, samesite="strict",
-                                secure=request.url.scheme == "https")
+    def login_form(request: Request, status: int = 200, error: str | None = None, name: str = "") -> Response:
+        token = secrets.token_urlsafe(32)
+        response = render(request, "login.html", status, csrf=token, error=error, name=name)
+        response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", path="/login",
+                            secure=request.url.scheme == "https")
         return response
+
+    @app.get("/login", response_class=HTMLResponse)
+    def login_page(request: Request):
+        if signed_in(request):
+            return RedirectResponse("/", status_code=303)
+        return login_form(request)
+
+    @app.post("/login")
+    def login(request: Request, name: str = Form("", max_length=64), password: str = Form("", max_length=1024),
+              csrf_token: str = Form("", max_length=128)):
+        if not auth.csrf_ok(request.cookies.get(LOGIN_CSRF_COOKIE), csrf_token):
+            return login_form(request, 403, text.login.expired, name)
+        ip = request.client.host if request.client else "?"
+        if limiter.blocked(name, ip):
+            return login_form(request, 429, text.login.rate_limited, name)
+        with state.db() as db:
+            user = auth.get_user(db, name)
+            if not auth.verify_password(user, password):
+                limiter.failed(name, ip)
+                return login_form(request, 401, text.login.failed, name)
+            limiter.succeeded(name, ip)
+            token = auth.create_session(db, user, settings.session_hours)
+        response = RedirectResponse("/", status_code=303)
+        response.set_cookie(COOKIE, token, httponly=True, samesite="lax", path="/",
+                            max_age=int(settings.session_hours * 3600), secure=request.url.scheme == "https")
+        response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
+        return response
+
+    @app.post("/logout")
+    def logout(request: Request, csrf_token: str = Form("", max_length=128)):
+        found = signed_in(request)
+        if found is not None and not auth.csrf_ok(found[0].csrf_token, csrf_token):
+            return render(request, "error.html", 403, message=text.errors.forbidden, user=None, nav=[])
+        with state.db() as db:
+            auth.end_session(db, request.cookies.get(COOKIE))
+        response = RedirectResponse("/login", status_code=303)
+        response.delete_cookie(COOKIE, path="/")
+        return response
+
+    @app.get("/", response_class=HTMLResponse)
+    def chat(request: Request):
+        return page(request, "chat", "chat.html")
+
+    @app.get("/trainer", response_class=HTMLResponse)
+    def trainer(request: Request):
+        return page(request, "trainer", "trainer.html", content_status=trainer_status(settings.content_dir))
+
+    @app.get("/admin", response_class=HTMLResponse)
+    def admin(request: Request):
+        with state.db() as db:
+            users = list(db.scalars(select(User).order_by(User.name)))
+        return page(request, "admin", "admin.html", users=users)
 
     @app.post("/api/message")
     async def message(body: MessageIn, request: Request):
-        token = request.cookies.get(COOKIE)
-        if not token:
-            return JSONResponse({"error": "no session: reload the page"}, status_code=401)
-        # a custom header a cross-site form cannot send: simple CSRF protection for the JSON API
-        if request.headers.get("x-requested-with") != "frontline":
-            return JSONResponse({"error": "missing X-Requested-With header"}, status_code=403)
-        text = body.message.strip()
-        if not text:
-            return JSONResponse({"error": "type a message first"}, status_code=422)
+        found, error = api_session(request)
+        if error:
+            return error
+        text_in = body.message.strip()
+        if not text_in:
+            return JSONResponse({"error": text.errors.message_empty}, status_code=422)
+        token = request.cookies[COOKIE]
         try:
-            r = await client.post(f"{rasa_url}/webhooks/rest/webhook",
-                                  json={"sender": sender_for(token), "message": text})
+            r = await client.post(f"{rasa}/webhooks/rest/webhook",
+                                  json={"sender": auth.sender_id(state.secret, token), "message": text_in})
             r.raise_for_status()
-        except httpx.HTTPError as exc:
+            replies = r.json()
+        except (httpx.HTTPError, ValueError) as exc:
             log.warning("assistant unreachable: %s", type(exc).__name__)
             return JSONResponse({"error": "unavailable"}, status_code=503)
         return {"messages": [
-            {k: m[k] for k in ("text", "buttons", "custom") if k in m} for m in r.json()
+            {k: m[k] for k in ("text", "buttons", "custom") if k in m} for m in replies if isinstance(m, dict)
         ]}
+
+    @app.post("/api/feedback")
+    def feedback(body: FeedbackIn, request: Request):
+        found, error = api_session(request)
+        if error:
+            return error
+        with state.db() as db:
+            db.add(Feedback(item_id=body.item_id, helpful=body.helpful, reason=redact_reason(body.reason),
+                            user_id=found[1].id))
+            db.commit()
+        return {"status": "saved"}
+
+    @app.exception_handler(404)
+    async def not_found(request: Request, exc):
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"error": text.errors.not_found}, status_code=404)
+        return render(request, "error.html", 404, message=text.errors.not_found, user=None, nav=[])
 
     @app.on_event("shutdown")
     async def close_client():

@@ -1,0 +1,71 @@
+# Frontline assistant. Quick start: `make run`, `make test`.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+export RASA_TELEMETRY_ENABLED := false
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export TF_CPP_MIN_LOG_LEVEL := 2
+export PYTHONPATH := $(CURDIR)
+
+PY   := .venv/bin/python
+KB   := .venv/bin/kb
+RASA := .venv-rasa/bin/rasa
+MODEL = $(shell $(PY) -c 'from frontline.training import model_path; from frontline.settings import Settings; print(model_path(Settings()))')
+RESULTS := var/test-results
+
+.PHONY: help install install-test validate index train run test test-unit test-integration test-rasa test-e2e eval bench lock clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+
+install: ## create/refresh both environments from the lock files (skips when up to date)
+	@scripts/install.sh
+
+install-test: ## install plus what the tests need (Debian chromium, npm assets)
+	@scripts/install.sh --test
+
+validate: install ## check every content file; all problems as file:line
+	@$(KB) validate
+
+index: validate ## build the search index if the content changed
+	@$(KB) build
+
+train: install ## train the Rasa model if the bot data or config changed
+	@$(PY) -m frontline.cli train
+
+run: index train ## install, validate, build, train, then start all three processes
+	@$(PY) -m frontline.cli run
+
+test: install-test ## install what is missing and run every test
+	@$(MAKE) --no-print-directory test-unit test-integration test-rasa test-e2e
+	@echo "ALL TESTS PASSED"
+
+test-unit: ## content (strict) + fast unit tests with the fake embedder
+	$(KB) validate --strict
+	$(PY) -m pytest -m unit -q
+
+test-integration: index ## real model, FAISS and local servers
+	$(PY) -m pytest -m integration -q
+
+test-rasa: train ## rasa data validate + conversation tests (fail on any prediction error)
+	cd $(CURDIR) && $(RASA) data validate --domain bot/domain --data bot/data --config config.yml
+	mkdir -p $(RESULTS)
+	$(RASA) test core --model $(MODEL) --stories bot/tests --fail-on-prediction-errors --out $(RESULTS)/rasa --no-plot
+
+test-e2e: index train ## whole stack as `make run` starts it, through REST and the front door
+	$(PY) -m pytest -m slow -q
+
+eval: index ## search quality on the dev set: BM25 vs dense vs hybrid
+	$(PY) -m bench.search_eval
+
+bench: index train ## speed and quality, side by side with the baselines
+	$(PY) -m bench.run
+
+lock: ## re-pin both environments from what is installed now
+	.venv/bin/pip freeze --exclude-editable | grep -v '^-e' > requirements/app.lock.txt
+	.venv-rasa/bin/pip freeze --exclude-editable | grep -v '^-e' > requirements/rasa.lock.txt
+
+clean: ## remove generated files (keeps the environments)
+	rm -rf var/index models var/test-results

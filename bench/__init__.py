@@ -1,0 +1,1 @@
+"""Benchmarks and evaluations (`make eval`, `make bench`)."""

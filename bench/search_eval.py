@@ -1,0 +1,163 @@
+"""`make eval`: search quality on the labelled dev set, BM25 vs dense vs hybrid,
+plus warm search latency, index build rate and the raw encode limit.
+
+Prints a Markdown table and writes ``bench/results/eval.json`` (git-ignored).
+The dev set lives in ``tests/eval/dev/*.yml`` (``queries: [{text, expected: [ids]}]``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+DEV_DIR = ROOT / "tests" / "eval" / "dev"
+RESULTS = ROOT / "bench" / "results"
+
+
+@dataclass
+class Query:
+    text: str
+    expected: list[str]
+    file: str
+
+
+def load_devset(dev_dir: Path = DEV_DIR) -> list[Query]:
+    out = []
+    for path in sorted(dev_dir.glob("*.yml")):
+        for q in yaml.safe_load(path.read_text())["queries"]:
+            out.append(Query(q["text"], list(q["expected"]), path.name))
+    return out
+
+
+def check_devset(queries: list[Query], item_ids: set[str]) -> list[str]:
+    return [f"{q.file}: '{q.text}' expects unknown id {e}" for q in queries for e in q.expected if e not in item_ids]
+
+
+def score(ks, queries: list[Query], k: int = 10) -> dict:
+    hit1 = hit3 = 0
+    rr = 0.0
+    misses = []
+    for q in queries:
+        ids = [h.id for h in ks.run(q.text, top_k=k)["hits"]]
+        rank = next((i + 1 for i, x in enumerate(ids) if x in q.expected), None)
+        if rank == 1:
+            hit1 += 1
+        if rank and rank <= 3:
+            hit3 += 1
+        if rank:
+            rr += 1 / rank
+        if rank != 1:
+            misses.append({"text": q.text, "expected": q.expected, "got": ids[:3]})
+    n = len(queries)
+    return {"hit1": hit1 / n, "hit3": hit3 / n, "mrr": rr / n, "n": n, "misses": misses}
+
+
+def percentile(values: list[float], p: float) -> float:
+    values = sorted(values)
+    idx = min(len(values) - 1, max(0, round(p / 100 * (len(values) - 1))))
+    return values[idx]
+
+
+def latency(ks, queries: list[Query], rounds: int = 3) -> dict:
+    for q in queries[:20]:
+        ks.run(q.text)
+    times = []
+    for _ in range(rounds):
+        for q in queries:
+            t = time.perf_counter()
+            ks.run(q.text)
+            times.append((time.perf_counter() - t) * 1000)
+    return {"p50_ms": percentile(times, 50), "p95_ms": percentile(times, 95), "samples": len(times)}
+
+
+def build_rate(content, embedder) -> dict:
+    from knowledge_base.index import build_index
+    from knowledge_base.text import Thesaurus, item_views
+
+    with tempfile.TemporaryDirectory() as tmp:
+        report = build_index(content, embedder, Path(tmp), progress=False, force=True)
+    th = Thesaurus(content.terms)
+    texts = [th.expand(v) for i in content.items for v in item_views(i)]
+    t = time.perf_counter()
+    embedder.run(texts)
+    enc = time.perf_counter() - t
+    return {"build_items_per_s": report.items / report.seconds, "build_seconds": report.seconds,
+            "encode_limit_items_per_s": len(content.items) / enc, "encode_texts_per_s": len(texts) / enc,
+            "views_per_item": len(texts) / len(content.items)}
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench.search_eval")
+    p.add_argument("--misses", action="store_true", help="list queries whose top answer was wrong")
+    p.add_argument("--no-speed", action="store_true", help="quality only")
+    args = p.parse_args(argv)
+
+    from knowledge_base.embedders import SentenceTransformerEmbedder
+    from knowledge_base.index import build_index
+    from knowledge_base.loader import load_content
+    from knowledge_base.search import KnowledgeSearch
+
+    content = load_content()
+    if content.errors:
+        print("content has errors; run `kb validate`", file=sys.stderr)
+        return 1
+    queries = load_devset()
+    bad = check_devset(queries, {i.id for i in content.items})
+    if bad:
+        print("\n".join(bad), file=sys.stderr)
+        return 1
+    emb = SentenceTransformerEmbedder()
+    emb.warm_up()
+    build_index(content, emb, progress=True)
+    results = {}
+    searches = {}
+    for mode in ("bm25", "dense", "hybrid"):
+        ks = KnowledgeSearch(content=content, embedder=emb, mode=mode)
+        ks.warm_up()
+        searches[mode] = ks
+        results[mode] = score(ks, queries)
+    out = {
+        "date": time.strftime("%Y-%m-%d"), "queries": len(queries), "items": len(content.items),
+        "hit1": results["hybrid"]["hit1"], "hit3": results["hybrid"]["hit3"], "mrr": results["hybrid"]["mrr"],
+        "bm25_hit1": results["bm25"]["hit1"], "bm25_hit3": results["bm25"]["hit3"], "bm25_mrr": results["bm25"]["mrr"],
+        "dense_hit1": results["dense"]["hit1"], "dense_hit3": results["dense"]["hit3"], "dense_mrr": results["dense"]["mrr"],
+    }
+    print(f"\nSearch quality on the dev set ({len(queries)} worker messages, {len(content.items)} items)\n")
+    print("| retriever | hit@1 | hit@3 | MRR |")
+    print("|---|---|---|---|")
+    for mode in ("bm25", "dense", "hybrid"):
+        r = results[mode]
+        print(f"| {mode}{' (shipped)' if mode == 'hybrid' else ''} | {r['hit1']:.3f} | {r['hit3']:.3f} | {r['mrr']:.3f} |")
+    if not args.no_speed:
+        lat = latency(searches["hybrid"], queries)
+        rate = build_rate(content, emb)
+        out.update(search_p50_ms=lat["p50_ms"], search_p95_ms=lat["p95_ms"], **rate)
+        print(f"\nWarm hybrid search (encode + retrieve + fuse): p50 {lat['p50_ms']:.1f} ms, "
+              f"p95 {lat['p95_ms']:.1f} ms over {lat['samples']} queries")
+        print(f"Index build from scratch: {rate['build_items_per_s']:.0f} items/s "
+              f"({rate['views_per_item']:.1f} texts per item); raw encode of the same texts: "
+              f"{rate['encode_limit_items_per_s']:.0f} items/s ({rate['encode_texts_per_s']:.0f} texts/s)")
+    targets = {"hit@3 >= 0.95": out["hit3"] >= 0.95, "hit@1 >= 0.85": out["hit1"] >= 0.85,
+               "hybrid hit@1 >= BM25 + 0.10": out["hit1"] >= out["bm25_hit1"] + 0.10}
+    print("\nTargets: " + ", ".join(f"{k}: {'met' if v else 'NOT MET'}" for k, v in targets.items()))
+    if args.misses:
+        print("\nHybrid misses at rank 1:")
+        for m in results["hybrid"]["misses"]:
+            print(f"  - {m['text']!r}: expected {m['expected']}, got {m['got']}")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "eval.json").write_text(json.dumps(out, indent=2))
+    print(f"\nwritten: {RESULTS / 'eval.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,363 @@
+"""Redact resident identifiers from a worker's message before anything stores it.
+
+``redact(text)`` returns the text with each identifier replaced by a typed
+placeholder (``[PHONE]``, ``[EMAIL]``, ``[POSTCODE]``, ``[NI_NUMBER]``,
+``[NHS_NUMBER]``, ``[DOB]``, ``[ADDRESS]``, ``[NAME]``) and the spans found, as
+``(type, start, end)`` offsets into the ORIGINAL text. ``redact_text(text)`` returns
+only the text. Redacting twice changes nothing; placeholders are never redacted.
+
+What must survive (public service numbers, organisation, place and benefit names,
+words that are never names) lives in ``bot/redaction_allowlist.yml``, which
+trainers edit.
+
+Why hand-written patterns and not a library: this module runs in BOTH the Rasa
+environment (Python 3.10, pydantic 1, only stdlib + Rasa's own packages) and the
+app environment (Python 3.11). Microsoft Presidio (presidio-analyzer 2.2.x) needs
+Python >= 3.11, pydantic 2, spaCy plus a spaCy model that is downloaded separately,
+and tldextract (which fetches the public-suffix list at run time), so it cannot run
+offline in the Rasa environment. ``phonenumbers`` is not installed there either.
+UK identifiers have simple, published shapes (NI prefixes, NHS modulus 11,
+postcodes, UK dialling plan), so stdlib regular expressions cover them; names are
+found from the words around them (called, Mr, my client, her son, ...), which a
+general NER model would also get wrong on hurried lower-case typing.
+
+Stdlib + PyYAML only (PyYAML is present in both environments).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import FrozenSet, List, NamedTuple, Optional, Sequence, Tuple
+
+import yaml
+
+ALLOWLIST_PATH = Path(__file__).resolve().parent / "redaction_allowlist.yml"
+
+TYPES = ("EMAIL", "NI_NUMBER", "NHS_NUMBER", "PHONE", "POSTCODE", "DOB", "ADDRESS", "NAME")
+_PRIORITY = {t: i for i, t in enumerate(TYPES)}  # earlier wins an overlap
+_PLACEHOLDER_RE = re.compile(r"\[(?:%s)\]" % "|".join(TYPES))
+
+Span = Tuple[str, int, int]
+
+
+class RedactionResult(NamedTuple):
+    text: str
+    spans: List[Span]
+
+
+class Allowlist(NamedTuple):
+    numbers: FrozenSet[str]
+    number_prefixes: Tuple[str, ...]
+    email_domains: Tuple[str, ...]
+    terms_re: Optional["re.Pattern[str]"]
+    term_words: FrozenSet[str]
+    not_names: FrozenSet[str]
+
+
+def _digits(s: str) -> str:
+    d = re.sub(r"\D", "", s)
+    if d.startswith("0044"):
+        d = "0" + d[4:]
+    elif d.startswith("44") and s.lstrip().startswith("+"):
+        d = "0" + d[2:]
+    return d
+
+
+@lru_cache(maxsize=4)
+def load_allowlist(path: Path = ALLOWLIST_PATH) -> Allowlist:
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    terms = sorted({str(t).strip() for t in data.get("protected_terms") or [] if str(t).strip()},
+                   key=len, reverse=True)
+    terms_re = (re.compile(r"(?<!\w)(?:%s)(?!\w)" % "|".join(re.escape(t) for t in terms), re.I)
+                if terms else None)
+    words = {w.lower() for t in terms for w in re.findall(r"[^\W\d_]+", t) if len(w) > 1}
+    return Allowlist(
+        numbers=frozenset(_digits(str(n)) for n in data.get("phone_numbers") or []),
+        number_prefixes=tuple(str(p) for p in data.get("keep_number_prefixes") or []),
+        email_domains=tuple(str(d).lower().lstrip("@.") for d in data.get("keep_email_domains") or []),
+        terms_re=terms_re,
+        term_words=frozenset(words),
+        not_names=frozenset(str(data.get("not_names") or "").lower().split()),
+    )
+
+
+# ---------------------------------------------------------------- patterns
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+# NI: no D F I Q U V first; no D F I Q U V O second; BG GB NK KN TN NT ZZ never issued.
+_NI = re.compile(r"(?<![\w])(?!(?:BG|GB|NK|KN|TN|NT|ZZ))[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]"
+                 r"[ -]?\d{2}[ -]?\d{2}[ -]?\d{2}[ -]?[A-D](?![\w])", re.I)
+_TEN_DIGITS = re.compile(r"(?<![\w+])\d{3}[ -]?\d{3}[ -]?\d{4}(?![\w])")
+_PHONE = re.compile(
+    r"(?<![\w+(])(?:(?:\+|00)\s?44\s?(?:\(0\)\s?)?\(?|\(?0)[1-9](?:[\s\-.)]{0,2}\d){8,9}(?!\d)")
+_SHORT_PHONE = re.compile(r"(?<![\w+])(?<!\d[ -])\d{3,4}[ -]?\d{4}(?![\w])(?![ -]\d)")  # local London, after a cue
+_PHONE_CUE = re.compile(r"(?:\b(?:tel|mob|mobile|phone|number|no|num|contact|call|ring|text|landline|on)"
+                        r"\b\.?:?\s*(?:is|on)?\s*)$", re.I)
+_NHS_CUE = re.compile(r"\bnhs\b[^\n]{0,15}$", re.I)
+_POSTCODE = re.compile(r"(?<![\w])([A-Z]{1,2}\d[A-Z\d]?) ?(\d[ABD-HJLNP-UW-Z]{2})(?![\w])", re.I)
+_NOT_INWARD = {"st", "nd", "rd", "th", "am", "pm"}
+
+_MONTHS = (r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+           r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?")
+_DATE = re.compile(
+    r"(?<![\w/.])(?:"
+    r"(?P<d1>\d{1,2})[/.\-](?P<m1>\d{1,2})[/.\-](?P<y1>\d{4}|\d{2})"
+    r"|(?P<d2>\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<m2>%s)\.?,?\s+(?P<y2>\d{4}|'?\d{2})"
+    r"|(?P<m3>%s)\.?\s+(?P<d3>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<y3>\d{4})"
+    r")(?![\w/])" % (_MONTHS, _MONTHS), re.I)
+_DOB_CUE = re.compile(r"(?:\b(?:dob|d\.o\.b|date of birth|born|birthday|bday|b\.day)\b\.?"
+                      r"(?:\s+(?:is|was|on|in))?\s*[:\-]?\s*)$", re.I)
+_EVENT_CUE = re.compile(r"\b(?:dated|date[ds]?|notice|letter|served|sent|since|from|until|till|by|"
+                        r"before|after|expires?|expiry|deadline|hearing|appointment|appt|court|moved|"
+                        r"started|start|ends?|ending|due|paid|payment|arrived|issued|received|on)\b"
+                        r"[^\n.]{0,20}$", re.I)
+
+_STREET_TYPES = (r"street|st|road|rd|lane|ln|avenue|ave|close|cl|court|ct|gardens|gdns|grove|gr|"
+                 r"place|pl|way|terrace|ter|crescent|cres|drive|dr|square|sq|walk|hill|row|mews|"
+                 r"park|green|parade|rise|estate|house|tower|lodge|mansions|buildings|point|yard|"
+                 r"passage|broadway|villas|wharf|quay|end")
+_ADDR_WORD = r"[^\W\d_][\w'’\-]*"
+_ADDRESS = re.compile(
+    r"(?<![\w£$€.])(?:(?:flat|flt|apt|apartment|unit|room|rm)\.?\s*\d+[a-z]?\b,?\s*"
+    r"(?:(?:%s)\s+){0,3}?(?:(?:%s)\b,?\s*)?)?"
+    r"\d{1,4}[a-z]?(?:-\d{1,4}[a-z]?)?,?\s+(?P<words>(?:%s\s+){1,3})(?:%s)\b\.?"
+    % (_ADDR_WORD, _STREET_TYPES, _ADDR_WORD, _STREET_TYPES), re.I)
+_FLAT_BUILDING = re.compile(
+    r"(?<![\w])(?:flat|flt|apt|apartment)\.?\s*\d+[a-z]?\b,?\s+(?:of\s+)?(?P<words>(?:%s\s+){1,3})"
+    r"(?:house|court|tower|lodge|mansions|buildings|point|estate)\b" % _ADDR_WORD, re.I)
+_ADDR_STOP = {"on", "in", "at", "the", "to", "of", "for", "and", "from", "near", "by", "off", "a",
+              "days", "day", "weeks", "week", "months", "month", "years", "year", "kids", "children",
+              "times", "hours", "mins", "minutes", "pounds", "quid", "people", "bed", "bedroom",
+              "floor", "storey", "is", "was", "are", "her", "his", "their", "my", "with"}
+
+_NAME_TOKEN = r"[^\W\d_](?:[^\W\d_]|['’\-](?=[^\W\d_]))*"
+_NAME_TOKEN_RE = re.compile(_NAME_TOKEN)
+_CAP_TOKEN_FOR_POSS = r"(?=[A-ZÀ-ÖØ-Þ])[^\W\d_](?:[^\W\d_]|-(?=[^\W\d_]))*"
+# After these, the next word is a name even in lower case ("lady called maria").
+_STRONG_CUE = re.compile(
+    r"\b(?:called|calls\s+(?:her|him)self|named|name\s+is|name's|names\s+are|known\s+as|goes\s+by|"
+    r"(?:real|full|first|last|sur|maiden|given)\s?name(?:\s+is)?|name\s*:|aka|"
+    r"mr|mrs|ms|miss|mx|dr|mister)\.?\s*[:\-]?\s+", re.I)
+# After these, a Capitalised word is a name ("her son Jamal", "spoke with Fatima").
+_ROLE_CUE = re.compile(
+    r"(?:\b(?:(?:brother|sister|mother|father|son|daughter)[\s-]in[\s-]law|client|resident|tenant|caller|service\s+user|lady|woman|man|gentleman|girl|boy|"
+    r"son|daughter|husband|wife|partner|boyfriend|girlfriend|ex|mum|mother|dad|father|brother|"
+    r"sister|nan|nana|gran|granny|grandson|granddaughter|grandmother|grandfather|nephew|niece|"
+    r"aunt|auntie|uncle|cousin|neighbour|carer|child|baby|kid|friend|perp|perpetrator|abuser|"
+    r"victim|step-?(?:dad|mum|son|daughter)|"
+    r"(?:social|key|support)\s+worker|referral\s+for|refer(?:ring)?|ask(?:ed)?\s+for|"
+    r"it's|its|this\s+is|i'm|im|i\s+am|spoke\s+(?:to|with)|speaking\s+(?:to|with)|talked\s+to|talking\s+to|visited|"
+    r"visiting|met|saw|supporting|helping|name|call|ring|phone|text|email|tell|told|ask|asked|"
+    r"thank|remind|contact|contacted)\s*[:,\-]?\s+|\b(?:she|he|they)\s*\()", re.I)
+# After these, even a lower-case word is taken for a name ("his daughter sophie").
+_ROLE_LOWER = re.compile(
+    r"\b(?:client|resident|tenant|son|daughter|husband|wife|partner|boyfriend|girlfriend|ex|"
+    r"brother|sister|grandson|granddaughter|nephew|niece|neighbour|friend)\s*[:,\-]?\s+$", re.I)
+# "Sandra's son", "Patel's landlord": a capitalised possessive before a person or their things.
+_POSSESSIVE_NAME = re.compile(
+    r"(?<![\w'’\-\[])(%s)['’]s\s+(?:son|daughter|kids?|children|child|baby|husband|wife|partner|"
+    r"boyfriend|girlfriend|ex|mum|mother|dad|father|brother|sister|carer|landlord|neighbour|flat|"
+    r"house|home|room|rent|tenancy|benefits?|claim|phone|mobile|number|address|gp|doctor|school)\b"
+    % _CAP_TOKEN_FOR_POSS, re.I)
+_LOWER_STOP_SUFFIX = re.compile(r"(?:ing|ed|ly|ic|ous|ful|less|able|ive|ness|ment|ist|ism|s)$")
+_STRONG_LOWER_STOP = re.compile(r"(?:ing|ly)$")
+_CAP_TOKEN = r"(?=[A-ZÀ-ÖØ-Þ])" + _NAME_TOKEN
+_PAIR = re.compile(r"(?<![\w'’\-\[])(%s)[ \t]+(%s)(?:[ \t]+(%s))?(?![\w\]])" % ((_CAP_TOKEN,) * 3))
+_DIGITS_ONLY = re.compile(r"\D")
+_POSS = re.compile(r"['’]s$")
+
+
+def _nhs_valid(digits: str) -> bool:
+    if len(digits) != 10:
+        return False
+    total = sum(int(d) * w for d, w in zip(digits[:9], range(10, 1, -1)))
+    check = 11 - total % 11
+    check = 0 if check == 11 else check
+    return check != 10 and check == int(digits[9])
+
+
+def _year(y: str) -> int:
+    y = y.lstrip("'")
+    if len(y) == 4:
+        return int(y)
+    this = _dt.date.today().year % 100
+    return 2000 + int(y) if int(y) <= this else 1900 + int(y)
+
+
+def _find_numbers(text: str, allow: Allowlist, out: List[Span]) -> None:
+    for m in _EMAIL.finditer(text):
+        domain = m.group(0).rsplit("@", 1)[1].lower()
+        if not any(domain == d or domain.endswith("." + d) for d in allow.email_domains):
+            out.append(("EMAIL", m.start(), m.end()))
+    for m in _NI.finditer(text):
+        out.append(("NI_NUMBER", m.start(), m.end()))
+    for m in _TEN_DIGITS.finditer(text):
+        d = _DIGITS_ONLY.sub("", m.group(0))
+        cued = bool(_NHS_CUE.search(text[max(0, m.start() - 25):m.start()]))
+        if cued or (_nhs_valid(d) and not d.startswith("0")):
+            out.append(("NHS_NUMBER", m.start(), m.end()))
+    kept = []
+    for m in _PHONE.finditer(text):
+        if _kept_number(m.group(0), allow):
+            kept.append((m.start(), m.end()))
+        else:
+            out.append(("PHONE", m.start(), m.end()))
+    for m in _SHORT_PHONE.finditer(text):
+        if (_PHONE_CUE.search(text[max(0, m.start() - 20):m.start()])
+                and not _kept_number(m.group(0), allow)
+                and not any(m.start() < e and s < m.end() for s, e in kept)):
+            out.append(("PHONE", m.start(), m.end()))
+    for m in _POSTCODE.finditer(text):
+        inward = m.group(2)
+        if inward[1:].lower() in _NOT_INWARD and not m.group(0).isupper():
+            continue
+        out.append(("POSTCODE", m.start(), m.end()))
+
+
+def _kept_number(raw: str, allow: Allowlist) -> bool:
+    d = _digits(raw)
+    return d in allow.numbers or d.startswith(allow.number_prefixes)
+
+
+def _find_dates(text: str, out: List[Span]) -> None:
+    this_year = _dt.date.today().year
+    for m in _DATE.finditer(text):
+        before = text[max(0, m.start() - 30):m.start()]
+        y = m.group("y1") or m.group("y2") or m.group("y3")
+        if m.group("m1") and not (1 <= int(m.group("m1")) <= 12 and 1 <= int(m.group("d1")) <= 31):
+            continue
+        if _DOB_CUE.search(before):
+            out.append(("DOB", m.start(), m.end()))
+        elif _year(y) <= this_year - 5 and not _EVENT_CUE.search(before):
+            out.append(("DOB", m.start(), m.end()))
+
+
+def _find_addresses(text: str, out: List[Span]) -> None:
+    for rx in (_ADDRESS, _FLAT_BUILDING):
+        for m in rx.finditer(text):
+            words = m.group("words").lower().replace(",", " ").split()
+            if any(w in _ADDR_STOP for w in words[1:]) or (words and words[0] in _ADDR_STOP - {"the"}):
+                continue
+            out.append(("ADDRESS", m.start(), m.end()))
+
+
+def _capitalised(word: str) -> bool:
+    return word[0].isupper() and not (word.isupper() and len(word) > 1)
+
+
+def _name_at(text: str, start: int, allow: Allowlist, strong: bool) -> Optional[Tuple[int, int]]:
+    """The name starting at ``start``: its first word plus up to two more, or None."""
+    end, pos = None, start
+    first_capital = _capitalised(text[start])
+    for i in range(3):
+        m = _NAME_TOKEN_RE.match(text, pos)
+        if not m:
+            break
+        word = m.group(0)
+        key = _POSS.sub("", word).lower()
+        if key in allow.not_names or (not strong and key in allow.term_words):
+            break
+        if i and (_capitalised(word) != first_capital
+                  or (not first_capital and (not strong or _LOWER_STOP_SUFFIX.search(key)))):
+            break
+        end = m.end() - (2 if _POSS.search(word) else 0)
+        if end != m.end():
+            break  # a possessive ends the name: "Mr Patel's landlord"
+        gap = re.match(r"[ \t]+", text[m.end():])
+        if not gap:
+            break
+        pos = m.end() + gap.end()
+    return (start, end) if end else None
+
+
+def _find_names(text: str, allow: Allowlist, out: List[Span]) -> None:
+    cued = {}  # start of the word after a cue -> True when the cue is strong
+    for m in _ROLE_CUE.finditer(text):
+        cued[m.end()] = False
+    for m in _STRONG_CUE.finditer(text):
+        cued[m.end()] = True
+    for start, strong in sorted(cued.items()):
+        tok = _NAME_TOKEN_RE.match(text, start)
+        if not tok:
+            continue
+        first, before = tok.group(0), text[max(0, start - 40):start]
+        if strong:
+            if not _capitalised(first) and _STRONG_LOWER_STOP.search(first.lower()):
+                continue
+        elif not (_capitalised(first) or (
+                _ROLE_LOWER.search(before) and not _LOWER_STOP_SUFFIX.search(first.lower()))):
+            continue
+        span = _name_at(text, start, allow, strong=strong)
+        if span:
+            out.append(("NAME", span[0], span[1]))
+    for m in _POSSESSIVE_NAME.finditer(text):
+        if _is_name_word(m.group(1), allow):
+            out.append(("NAME", m.start(1), m.end(1)))
+    for m in _PAIR.finditer(text):
+        if _confident_pair(m, allow):
+            last = 3 if m.group(3) and _is_name_word(m.group(3), allow) and not _POSS.search(m.group(2)) else 2
+            end = m.end(last) - (2 if _POSS.search(m.group(last)) else 0)
+            out.append(("NAME", m.start(), end))
+
+
+def _is_name_word(word: str, allow: Allowlist) -> bool:
+    key = re.sub(r"['’]s$", "", word).lower()
+    return (word[0].isupper() and not word.isupper() and len(key) > 1
+            and key not in allow.not_names and key not in allow.term_words)
+
+
+def _confident_pair(m: "re.Match[str]", allow: Allowlist) -> bool:
+    """Two capitalised words, neither a common word, place, service or street type."""
+    a, b = m.group(1), m.group(2)
+    if not (_is_name_word(a, allow) and _is_name_word(b, allow)):
+        return False
+    if re.fullmatch(_STREET_TYPES, re.sub(r"['’]s$", "", b), re.I):
+        return False
+    return not re.search(r"['’]s$", a)
+
+
+def _protected(text: str, allow: Allowlist) -> List[Tuple[int, int]]:
+    if allow.terms_re is None:
+        return []
+    return [(m.start(), m.end()) for m in allow.terms_re.finditer(text)]
+
+
+def _resolve(spans: Sequence[Span], keep: Sequence[Tuple[int, int]]) -> List[Span]:
+    """Drop names inside protected terms, then keep the best of overlapping spans."""
+    chosen: List[Span] = []
+    for t, s, e in sorted(set(spans), key=lambda x: (_PRIORITY[x[0]], -(x[2] - x[1]), x[1])):
+        if t == "NAME" and any(s < ke and ks < e for ks, ke in keep):
+            continue
+        if all(e <= cs or s >= ce for _, cs, ce in chosen):
+            chosen.append((t, s, e))
+    return sorted(chosen, key=lambda x: x[1])
+
+
+def redact(text: str, allowlist: Optional[Allowlist] = None) -> RedactionResult:
+    """Find identifiers in ``text`` and replace each with its ``[TYPE]`` placeholder."""
+    if not text:
+        return RedactionResult(text or "", [])
+    allow = allowlist or load_allowlist()
+    found: List[Span] = []
+    _find_numbers(text, allow, found)
+    _find_dates(text, found)
+    _find_addresses(text, found)
+    _find_names(text, allow, found)
+    placeholders = [(m.start(), m.end()) for m in _PLACEHOLDER_RE.finditer(text)]
+    found = [sp for sp in found if not any(sp[1] < pe and ps < sp[2] for ps, pe in placeholders)]
+    spans = _resolve(found, _protected(text, allow))
+    parts, last = [], 0
+    for t, s, e in spans:
+        parts.append(text[last:s])
+        parts.append("[%s]" % t)
+        last = e
+    parts.append(text[last:])
+    return RedactionResult("".join(parts), spans)
+
+
+def redact_text(text: str) -> str:
+    """The message with every resident identifier replaced by its placeholder."""
+    return redact(text).text
+

@@ -1,0 +1,56 @@
+"""Shared fixtures.
+
+Markers (``--strict-markers``): ``unit`` (no model, no network, milliseconds),
+``integration`` (real model / FAISS / a real local server), ``slow`` (trains or
+starts the whole stack). Unit tests may not open network connections.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+os.environ.setdefault("FRONTLINE_WARM_AT_IMPORT", "0")  # tests inject their own search
+
+
+@pytest.fixture(autouse=True)
+def _no_network_in_unit_tests(request):
+    """Unit tests must not touch the network: sockets are disabled for them."""
+    if request.node.get_closest_marker("unit") is None:
+        yield
+        return
+    import pytest_socket
+
+    pytest_socket.disable_socket(allow_unix_socket=True)
+    try:
+        yield
+    finally:
+        pytest_socket.enable_socket()
+
+
+@pytest.fixture(scope="session")
+def content():
+    from knowledge_base.loader import load_content
+
+    return load_content()
+
+
+@pytest.fixture(scope="session")
+def fake_search(tmp_path_factory, content):
+    """The shipped search pipeline over the real content, with the fake embedder."""
+    from knowledge_base.embedders import FakeEmbedder
+    from knowledge_base.index import build_index
+    from knowledge_base.search import KnowledgeSearch
+
+    index_dir = tmp_path_factory.mktemp("index")
+    emb = FakeEmbedder()
+    build_index(content, emb, index_dir, progress=False)
+    ks = KnowledgeSearch(content=content, embedder=emb, index_dir=index_dir)
+    ks.warm_up()
+    return ks

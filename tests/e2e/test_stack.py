@@ -1,0 +1,127 @@
+"""End to end: the three processes as `make run` starts them."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+from frontline.settings import Settings
+from frontline.training import model_path, rasa_env
+
+from .conftest import ROOT, free_port, start_stack, stop_stack
+
+pytestmark = pytest.mark.slow
+
+
+def rest(stack, sender, message):
+    r = httpx.post(f"{stack.rasa}/webhooks/rest/webhook", json={"sender": sender, "message": message}, timeout=60)
+    r.raise_for_status()
+    return r.json()
+
+
+def test_first_slice_through_rasa_rest(stack):
+    replies = rest(stack, "e2e-1", "she can't get to the shops and can't order online")
+    text = "\n".join(m.get("text", "") for m in replies)
+    assert "Say:" in text and "What to do:" in text and "Contact:" in text
+    assert "Source: http" in text and "last checked" in text
+
+
+def test_greeting_and_unknown_words_never_get_a_bare_didnt_understand(stack):
+    assert "Hello" in rest(stack, "e2e-2", "hello")[0]["text"]
+    replies = rest(stack, "e2e-2", "qwzx plorb")
+    assert replies and all("didn't understand" not in m.get("text", "") for m in replies)
+
+
+def test_did_you_mean_buttons_round_trip(stack):
+    replies = rest(stack, "e2e-3", "help")
+    replies = rest(stack, "e2e-3", "advice")
+    buttons = [b for m in replies for b in m.get("buttons", [])]
+    if buttons:  # grey zone: choose the first option
+        shown = rest(stack, "e2e-3", buttons[0]["payload"])
+        assert buttons[0]["title"].split(" (")[0][:20] in shown[0]["text"]
+
+
+def test_rest_channel_rejects_a_request_without_sender(stack):
+    r = httpx.post(f"{stack.rasa}/webhooks/rest/webhook", json={"message": "hi"}, timeout=30)
+    assert r.status_code == 400 and "sender" in r.json()["error"]
+
+
+def test_front_door_serves_the_page_and_forwards_messages(stack):
+    from tests.e2e.frontdoor import signed_in_client
+
+    with signed_in_client(stack) as client:
+        r = client.post("/api/message", json={"message": "how do I refer to Citizens Advice"})
+        assert r.status_code == 200, r.text
+        msgs = r.json()["messages"]
+        assert msgs and any("Citizens Advice" in (m.get("text") or "") + str(m.get("buttons", "")) for m in msgs)
+
+
+def test_rasa_and_actions_listen_on_localhost_only(stack):
+    out = subprocess.run(["ss", "-ltnH"], capture_output=True, text=True).stdout
+    for url in (stack.rasa, stack.actions):
+        port = url.rsplit(":", 1)[1]
+        lines = [l for l in out.splitlines() if f":{port} " in l]
+        assert lines and all("127.0.0.1:" in l for l in lines), lines
+
+
+def test_action_server_unreachable_still_gives_the_999_rule(tmp_path):
+    """Rasa alone, its action endpoint pointing at a closed port."""
+    settings = Settings()
+    port, dead = free_port(), free_port()
+    env = {**rasa_env(), "ACTION_SERVER_URL": f"http://127.0.0.1:{dead}/webhook",
+           "FRONTLINE_TRACKER_DB": str(tmp_path / "tracker.db")}
+    proc = subprocess.Popen([str(settings.rasa_bin), "run", "--model", str(model_path(settings)), "--interface",
+                             "127.0.0.1", "--port", str(port), "--credentials", "bot/credentials.yml",
+                             "--endpoints", "bot/endpoints.yml"], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/webhooks/rest/", timeout=2)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.5)
+        r = httpx.post(f"http://127.0.0.1:{port}/webhooks/rest/webhook",
+                       json={"sender": "down-1", "message": "landlord changed the locks"}, timeout=60)
+        text = " ".join(m.get("text", "") for m in r.json())
+        assert "999" in text and "safeguarding" in text
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+
+
+def test_port_in_use_refuses_to_start_and_names_it(tmp_path):
+    port = free_port()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", port))
+        s.listen()
+        env = {**os.environ, "FRONTLINE_RASA_PORT": str(port), "FRONTLINE_DATA_DIR": str(tmp_path)}
+        r = subprocess.run([sys.executable, "-m", "frontline.cli", "run"], cwd=ROOT, env=env,
+                           capture_output=True, text=True, timeout=60)
+    assert r.returncode == 1
+    assert f"port {port} is in use, so the Rasa server cannot start" in r.stderr
+
+
+def test_a_crash_of_one_process_stops_the_others(tmp_path):
+    s = start_stack(tmp_path)
+    try:
+        out = subprocess.run(["ss", "-ltnpH"], capture_output=True, text=True).stdout
+        port = s.actions.rsplit(":", 1)[1]
+        line = next(l for l in out.splitlines() if f"127.0.0.1:{port} " in l)
+        pid = int(line.split("pid=")[1].split(",")[0])
+        os.kill(pid, signal.SIGKILL)
+        code = s.proc.wait(timeout=60)
+    finally:
+        stop_stack(s)
+    log = s.log.read_text()
+    assert code == 1
+    assert "the action server stopped unexpectedly" in log
+    with socket.socket() as sock:  # Rasa's port was released: the others were stopped
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", int(s.rasa.rsplit(":", 1)[1])))

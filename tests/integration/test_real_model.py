@@ -1,0 +1,42 @@
+"""The one place the real bundled model runs in the fast suites."""
+
+import pytest
+
+from knowledge_base.embedders import PINNED_WEIGHTS_SHA256, SentenceTransformerEmbedder, bundled_model_path, sha256_file
+from knowledge_base.index import build_index
+from knowledge_base.search import KnowledgeSearch
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def real_search(content, tmp_path_factory):
+    emb = SentenceTransformerEmbedder()
+    index_dir = tmp_path_factory.mktemp("real-index")
+    build_index(content, emb, index_dir, progress=False)
+    ks = KnowledgeSearch(content=content, embedder=emb, index_dir=index_dir)
+    ks.warm_up()
+    return ks
+
+
+def test_bundled_weights_match_the_pin():
+    assert sha256_file(bundled_model_path() / "model.safetensors") == PINNED_WEIGHTS_SHA256
+
+
+def test_first_slice_shops_and_online(real_search):
+    out = real_search.run("she can't get to the shops and can't order online")
+    top = out["hits"][0].item
+    assert "food" in top.categories, [h.id for h in out["hits"]]
+    assert top.say_this and top.steps and top.contacts
+
+
+@pytest.mark.parametrize("query,category", [
+    ("landlord changed the locks and put her stuff outside", "housing"),
+    ("lady says her son hits her and takes her pension", "safeguarding"),
+    ("no lecky on the key meter", "energy"),
+    ("needs immigration advice about his visa", "immigration"),
+])
+def test_hurried_lines_find_the_right_area(real_search, query, category):
+    hits = real_search.run(query)["hits"]
+    cats = {c for h in hits for c in h.item.categories}
+    assert category in cats or (category == "safeguarding" and "domestic-abuse" in cats), [h.id for h in hits]

@@ -1,0 +1,92 @@
+"""Action tests from named tracker fixtures (RasaHQ/financial-demo style)."""
+
+import datetime as dt
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+import actions.knowledge as knowledge
+from actions.search import ActionSearchKnowledge, ActionShowItem
+
+pytestmark = pytest.mark.unit
+
+
+def tracker_for(text, intent="ask_knowledge", entities=None, sender="worker-1"):
+    return Tracker(sender_id=sender, slots={}, latest_message={
+        "text": text, "intent": {"name": intent, "confidence": 0.9}, "entities": entities or []},
+        events=[], paused=False, followup_action=None, active_loop={}, latest_action_name="action_listen")
+
+
+@pytest.fixture
+def search(fake_search, monkeypatch):
+    monkeypatch.setattr(knowledge, "_search", fake_search)
+    return fake_search
+
+
+# Named trackers: the states the actions are tested from.
+TRACKERS = {
+    "hurried_question": tracker_for("res cant pay gas UC not come through"),
+    "gibberish": tracker_for("😀😀😀", intent="nlu_fallback"),
+}
+
+
+def test_hurried_question_gets_a_reply(search):
+    d = CollectingDispatcher()
+    ActionSearchKnowledge().run(d, TRACKERS["hurried_question"], {})
+    assert d.messages and d.messages[0]["response"] in {"utter_kb_answer", "utter_kb_choose", "utter_kb_no_match"}
+
+
+def test_answer_dispatches_the_answer_response_with_all_fields(search, monkeypatch):
+    item = search.content.items[0]
+    monkeypatch.setattr(search, "run", lambda text, top_k=3: {"hits": [type("H", (), {"item": item, "id": item.id})()],
+                                                               "confidence": "answer", "query": text})
+    d = CollectingDispatcher()
+    events = ActionSearchKnowledge().run(d, tracker_for("anything"), {})
+    assert d.messages[0]["response"] == "utter_kb_answer"
+    for key in ("title", "say_this", "steps", "contact", "source", "last_checked"):
+        assert d.messages[0][key], key
+    assert events == [{"event": "slot", "timestamp": None, "name": "last_item_id", "value": item.id}]
+
+
+def test_grey_zone_offers_three_buttons(search, monkeypatch):
+    items = search.content.items[:3]
+    hits = [type("H", (), {"item": i, "id": i.id})() for i in items]
+    monkeypatch.setattr(search, "run", lambda text, top_k=3: {"hits": hits, "confidence": "choose", "query": text})
+    d = CollectingDispatcher()
+    ActionSearchKnowledge().run(d, tracker_for("help"), {})
+    assert d.messages[0]["response"] == "utter_kb_choose"
+    assert [b["payload"] for b in d.messages[0]["buttons"]] == [f'/show_item{{"item_id": "{i.id}"}}' for i in items]
+
+
+def test_gibberish_gets_no_match_response_not_a_crash(search):
+    d = CollectingDispatcher()
+    assert ActionSearchKnowledge().run(d, TRACKERS["gibberish"], {}) == []
+    assert d.messages[0]["response"] == "utter_kb_no_match"
+
+
+def test_stale_item_carries_the_warning(search, monkeypatch):
+    item = search.content.items[0].model_copy(update={"review_by": dt.date(2020, 1, 1),
+                                                       "last_reviewed": dt.date(2019, 1, 1)})
+    monkeypatch.setitem(search.items, item.id, item)
+    d = CollectingDispatcher()
+    ActionShowItem().run(d, tracker_for("/show_item", intent="show_item",
+                                        entities=[{"entity": "item_id", "value": item.id}]), {})
+    assert [m["response"] for m in d.messages][-1] == "utter_kb_stale"
+
+
+def test_unknown_item_id_is_handled(search):
+    d = CollectingDispatcher()
+    ActionShowItem().run(d, tracker_for("/show_item", intent="show_item",
+                                        entities=[{"entity": "item_id", "value": "no-such-item"}]), {})
+    assert d.messages[0]["response"] == "utter_kb_item_gone"
+
+
+def test_every_dispatched_response_exists_in_the_domain():
+    import pathlib
+    import re
+
+    domain = "".join(p.read_text() for p in pathlib.Path("bot/domain").glob("*.yml"))
+    code = "".join(p.read_text() for p in pathlib.Path("actions").glob("*.py"))
+    for name in set(re.findall(r'response="(utter_[a-z_]+)"', code)):
+        assert f"{name}:" in domain, name

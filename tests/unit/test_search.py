@@ -1,0 +1,85 @@
+"""Search components with the deterministic fake embedder (no model)."""
+
+import pytest
+
+from knowledge_base.embedders import FakeEmbedder
+from knowledge_base.index import build_index, load_index
+from knowledge_base.search import Filters, KnowledgeSearch
+from knowledge_base.text import Thesaurus
+from knowledge_base.schema import Term
+
+pytestmark = pytest.mark.unit
+
+
+def test_run_returns_documented_keys(fake_search):
+    out = fake_search.run("food bank voucher")
+    assert set(out) == {"hits", "confidence", "query"}
+    assert out["confidence"] in {"answer", "choose", "none"}
+    assert 1 <= len(out["hits"]) <= 3
+    scores = [h.score for h in out["hits"]]
+    assert scores == sorted(scores, reverse=True)
+
+
+@pytest.mark.parametrize("query", ["", "   ", "\n\t", "😀😀😀", "🙏", "x" * 10_000,
+                                   "<script>alert(1)</script>", "'; DROP TABLE items; --",
+                                   "{{7*7}} ${jndi:ldap://x}", "Ma mère ne peut pas payer le gaz",
+                                   "لا أستطيع دفع الإيجار", "/show_item{\"item_id\": \"x\"}"])
+def test_bad_input_never_crashes(fake_search, query):
+    out = fake_search.run(query)
+    assert out["confidence"] in {"answer", "choose", "none"}
+
+
+def test_empty_and_symbol_only_queries_find_nothing(fake_search):
+    for q in ["", "   ", "😀😀", "!!!"]:
+        assert fake_search.run(q) == {"hits": [], "confidence": "none", "query": q.strip()}
+
+
+def test_long_query_is_truncated(fake_search):
+    assert len(fake_search.run("rent " * 5000)["query"]) <= 1000
+
+
+def test_filters_restrict_results(fake_search):
+    out = fake_search.run("help", Filters(category="housing"), top_k=10)
+    assert out["hits"] and all("housing" in h.item.categories for h in out["hits"])
+    out = fake_search.run("food", Filters(borough="newham"), top_k=10)
+    assert all({"newham", "national", "london"} & set(h.item.boroughs) for h in out["hits"])
+
+
+def test_thesaurus_expands_resident_words():
+    th = Thesaurus([Term(term="electricity", variants=["lecky", "leccy"]),
+                    Term(term="council tax reduction", variants=["ctr", "council tax support"])])
+    assert "electricity" in th.expand("no lecky on the meter")
+    assert th.canonical_terms("needs council tax support asap") == ["council tax reduction"]
+    assert th.expand("nothing here") == "nothing here"
+
+
+def test_bm25_finds_exact_terms(content, tmp_path):
+    ks = KnowledgeSearch(content=content, embedder=FakeEmbedder(), mode="bm25", index_dir=tmp_path)
+    hits = ks.run("Immigration Advice Authority regulated adviser", top_k=5)["hits"]
+    assert any("immigration" in h.item.categories for h in hits)
+
+
+def test_index_build_is_incremental_and_swaps_atomically(content, tmp_path):
+    emb = FakeEmbedder()
+    first = build_index(content, emb, tmp_path, progress=False)
+    assert first.embedded == first.vectors > 0
+    again = build_index(content, emb, tmp_path, progress=False)
+    assert again.skipped
+    forced = build_index(content, emb, tmp_path, progress=False, force=True)
+    assert forced.embedded == 0 and forced.reused == forced.vectors
+    # change one item: only its texts are re-embedded
+    changed = content.items[0].model_copy(update={"title": content.items[0].title + " (updated)"})
+    from knowledge_base.loader import Content
+    c2 = Content(items=[changed, *content.items[1:]], terms=content.terms)
+    rebuilt = build_index(c2, emb, tmp_path, progress=False)
+    assert 0 < rebuilt.embedded <= 6
+    idx = load_index(tmp_path)
+    assert (tmp_path / "current").is_symlink() and idx.manifest["items"] == len(content.items)
+
+
+def test_missing_index_is_a_clear_error(content, tmp_path):
+    from knowledge_base.errors import IndexMissing
+
+    ks = KnowledgeSearch(content=content, embedder=FakeEmbedder(), index_dir=tmp_path / "nothing")
+    with pytest.raises(IndexMissing, match="kb build"):
+        ks.warm_up()

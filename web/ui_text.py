@@ -1,0 +1,149 @@
+"""Load ``web/static_content.yml``: the front door's user-facing wording.
+
+Strict schema (unknown keys are errors); every problem is reported at once as
+``file:line: message`` via :class:`knowledge_base.loader.Problem`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from knowledge_base.loader import Problem, _node_line
+
+STATIC_CONTENT = Path(__file__).resolve().parent / "static_content.yml"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Safety(_Strict):
+    heading: str
+    emergency: str
+    safeguarding: str
+
+
+class Login(_Strict):
+    title: str
+    name_label: str
+    password_label: str
+    submit: str
+    failed: str
+    rate_limited: str
+    expired: str
+
+
+class Shortcut(_Strict):
+    keys: str
+    action: str
+
+
+class Chat(_Strict):
+    intro: str
+    input_label: str
+    send: str
+    typing: str
+    you: str
+    assistant: str
+    sign_out: str
+    shortcuts_heading: str
+    shortcuts: list[Shortcut]
+
+
+class Card(_Strict):
+    say_this: str
+    copy_button: str
+    copied: str
+    copy_failed: str
+    steps: str
+    contact: str
+    source: str
+    last_checked: str
+    stale: str
+    review_by: str
+    close: str
+    reopen: str
+    closed: str
+    helpful: str
+    answer_yes: str
+    answer_no: str
+    reason_label: str
+    send_reason: str
+    thanks: str
+    feedback_failed: str
+
+
+class Errors(_Strict):
+    forbidden: str
+    not_found: str
+    message_empty: str
+    session_expired: str
+
+
+class Trainer(_Strict):
+    title: str
+    intro: str
+    items: str
+    errors: str
+    warnings: str
+    stale: str
+    none_stale: str
+    no_problems: str
+
+
+class Admin(_Strict):
+    title: str
+    intro: str
+    name: str
+    role: str
+    active: str
+    created: str
+    last_login: str
+
+
+class Nav(_Strict):
+    label: str
+    chat: str
+    trainer: str
+    admin: str
+    skip: str
+    signed_in_as: str
+
+
+class UiText(_Strict):
+    service_name: str
+    safety: Safety
+    stale_prefix: str
+    nav: Nav
+    login: Login
+    chat: Chat
+    card: Card
+    errors: Errors
+    trainer: Trainer
+    admin: Admin
+
+
+class UiTextError(Exception):
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+def load_ui_text(path: Path | str = STATIC_CONTENT) -> UiText:
+    path = Path(path)
+    text = path.read_text(encoding="utf-8")
+    try:
+        root = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise UiTextError([Problem(str(path), (mark.line + 1) if mark else 1, f"not valid YAML: {exc}")]) from exc
+    try:
+        return UiText.model_validate(data)
+    except ValidationError as exc:
+        problems = [Problem(str(path), _node_line(root, err["loc"]), f"{'.'.join(map(str, err['loc']))}: {err['msg']}",
+                            hint="compare with the keys in web/ui_text.py") for err in exc.errors()]
+        raise UiTextError(problems) from exc

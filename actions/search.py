@@ -1,7 +1,8 @@
 """Knowledge search skill: answer, offer a choice, or say nothing matched.
 
 Actions read the message, call ``knowledge_base.search`` and dispatch response
-names from the domain; no user-facing wording lives here.
+names from the domain; no user-facing wording lives here. A risk disclosure
+typed as a search pivots to the safeguarding guide (see actions/flows.py).
 """
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ import logging
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from knowledge_base.present import answer_fields
+from knowledge_base.risk import detect_risk
 
 from .knowledge import get_search
 
@@ -31,26 +33,47 @@ def utter_item(dispatcher: CollectingDispatcher, item) -> list[dict[str, Any]]:
     return [SlotSet("last_item_id", item.id)]
 
 
+def offer_flows(dispatcher: CollectingDispatcher, hits) -> None:
+    """A guided flow is an item of the knowledge base too: offer it beside the answer."""
+    from knowledge_base import flows as F
+
+    cats = {c for h in hits[:2] for c in h.item.categories}
+    offers = [f for f in F.list_flows() if cats & set(f["categories"])]
+    if offers:
+        dispatcher.utter_message(response="utter_flow_offer", buttons=[
+            {"title": f["title"], "payload": "/start_flow" + json.dumps({"flow_id": f["id"]})} for f in offers[:2]])
+
+
+def answer_search(dispatcher: CollectingDispatcher, text: str) -> list[dict[str, Any]]:
+    """Search and dispatch the answer, the choices, or the no-match reply."""
+    out = get_search().run(text, top_k=3)
+    hits, confidence = out["hits"], out["confidence"]
+    log.info("search confidence=%s top=%s", confidence, hits[0].id if hits else None)
+    if confidence == "answer":
+        events = utter_item(dispatcher, hits[0].item)
+        offer_flows(dispatcher, hits)
+        return events
+    if confidence == "choose":
+        buttons = [{"title": h.item.title, "payload": "/show_item" + json.dumps({"item_id": h.id})} for h in hits]
+        dispatcher.utter_message(response="utter_kb_choose", buttons=buttons)
+        offer_flows(dispatcher, hits)
+        return []
+    dispatcher.utter_message(response="utter_kb_no_match")
+    return []
+
+
 class ActionSearchKnowledge(Action):
     def name(self) -> str:
         return "action_search_knowledge"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
         text = (tracker.latest_message or {}).get("text") or ""
-        out = get_search().run(text, top_k=3)
-        hits, confidence = out["hits"], out["confidence"]
-        log.info("search confidence=%s top=%s", confidence, hits[0].id if hits else None)
-        if confidence == "answer":
-            return utter_item(dispatcher, hits[0].item)
-        if confidence == "choose":
-            buttons = [
-                {"title": h.item.title, "payload": "/show_item" + json.dumps({"item_id": h.id})}
-                for h in hits
-            ]
-            dispatcher.utter_message(response="utter_kb_choose", buttons=buttons)
-            return []
-        dispatcher.utter_message(response="utter_kb_no_match")
-        return []
+        risk_flow = detect_risk(text)
+        if risk_flow:  # safeguarding interrupt: critical rules and the guide, in this same reply
+            from .flows import start_events
+
+            return [*start_events(risk_flow, tracker), FollowupAction("flow_form")]
+        return answer_search(dispatcher, text)
 
 
 class ActionShowItem(Action):

@@ -4,6 +4,9 @@ Same URL and JSON as Rasa's own REST channel (``POST /webhooks/rest/webhook``
 with ``{"sender": ..., "message": ...}``), plus two guarantees:
 
 - a request without a sender or a message gets a 400 with a clear reason;
+- resident identifiers (phone numbers, postcodes, names ...) are replaced by
+  typed placeholders (bot/redact.py) before Rasa, the tracker store or the
+  logs see the message;
 - every message gets a reply: when processing produced none (for example the
   action server is unreachable), the domain response
   ``utter_assistant_unavailable`` is sent, which carries the 999 rule.
@@ -20,6 +23,8 @@ from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
 from sanic import Blueprint, response
 from sanic.request import Request
+
+from bot.redact import redact_text
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +65,8 @@ class FrontlineRestInput(RestInput):
                 return response.json({"error": "'sender' is required"}, status=400)
             if not isinstance(text, str):
                 return response.json({"error": "'message' must be text"}, status=400)
-            text = text[:MAX_MESSAGE_CHARS]
+            # redact resident identifiers before NLU, the tracker store or any log sees them
+            text = redact_text(text[:MAX_MESSAGE_CHARS])
             collector = CollectingOutputChannel()
             try:
                 await on_new_message(

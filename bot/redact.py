@@ -21,7 +21,13 @@ postcodes, UK dialling plan), so stdlib regular expressions cover them; names ar
 found from the words around them (called, Mr, my client, her son, ...), which a
 general NER model would also get wrong on hurried lower-case typing.
 
-Stdlib + PyYAML only (PyYAML is present in both environments).
+Stdlib + PyYAML only (PyYAML is present in both environments). The allow-list is
+read once per process: restart Rasa and the front door after editing it.
+
+Known limits (see ``python -m bench.redaction_eval``): a lone first name with no
+cue mid-sentence ("spoke to lucy at the hub" in lower case), names that are also
+ordinary words, and organisation landlines that are not on the allow-list (they
+are redacted: the safe side).
 """
 
 from __future__ import annotations
@@ -57,18 +63,55 @@ class Allowlist(NamedTuple):
     not_names: FrozenSet[str]
 
 
+class AllowlistError(ValueError):
+    """``redaction_allowlist.yml`` is malformed; the message lists every problem."""
+
+
+_ALLOWLIST_KEYS = ("phone_numbers", "keep_number_prefixes", "keep_email_domains", "protected_terms",
+                   "not_names")
+
+
 def _digits(s: str) -> str:
+    """A phone number as national digits: "+44 (0)20 7946 0018" -> "02079460018"."""
     d = re.sub(r"\D", "", s)
     if d.startswith("0044"):
-        d = "0" + d[4:]
+        d = "0" + d[4:].lstrip("0")
     elif d.startswith("44") and s.lstrip().startswith("+"):
-        d = "0" + d[2:]
+        d = "0" + d[2:].lstrip("0")
     return d
+
+
+def _check_allowlist(path: Path, text: str) -> dict:
+    """The parsed file, or AllowlistError listing every problem as ``file:line: message``."""
+    try:
+        root = yaml.compose(text)
+    except yaml.YAMLError as exc:
+        raise AllowlistError(f"{path}: not valid YAML: {exc}") from None
+    if root is None:
+        return {}
+    problems = []
+    if not isinstance(root, yaml.MappingNode):
+        raise AllowlistError(f"{path}:1: expected a mapping of {', '.join(_ALLOWLIST_KEYS)}")
+    for key, value in root.value:
+        where = f"{path}:{key.start_mark.line + 1}"
+        if key.value not in _ALLOWLIST_KEYS:
+            problems.append(f"{where}: unknown key {key.value!r} (hint: one of {', '.join(_ALLOWLIST_KEYS)})")
+        elif key.value == "not_names":
+            if not isinstance(value, yaml.ScalarNode):
+                problems.append(f"{where}: not_names must be one block of space-separated words")
+        elif not isinstance(value, yaml.SequenceNode):
+            problems.append(f"{where}: {key.value} must be a list (hint: one '- item' per line)")
+        else:
+            problems += [f"{path}:{v.start_mark.line + 1}: {key.value} entries must be plain text"
+                         for v in value.value if not isinstance(v, yaml.ScalarNode) or not v.value.strip()]
+    if problems:
+        raise AllowlistError("\n".join(problems))
+    return yaml.safe_load(text) or {}
 
 
 @lru_cache(maxsize=4)
 def load_allowlist(path: Path = ALLOWLIST_PATH) -> Allowlist:
-    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    data = _check_allowlist(Path(path), Path(path).read_text(encoding="utf-8"))
     terms = sorted({str(t).strip() for t in data.get("protected_terms") or [] if str(t).strip()},
                    key=len, reverse=True)
     terms_re = (re.compile(r"(?<!\w)(?:%s)(?!\w)" % "|".join(re.escape(t) for t in terms), re.I)
@@ -91,8 +134,9 @@ _NI = re.compile(r"(?<![\w])(?!(?:BG|GB|NK|KN|TN|NT|ZZ))[A-CEGHJ-PR-TW-Z][A-CEGH
                  r"[ -]?\d{2}[ -]?\d{2}[ -]?\d{2}[ -]?[A-D](?![\w])", re.I)
 _TEN_DIGITS = re.compile(r"(?<![\w+])\d{3}[ -]?\d{3}[ -]?\d{4}(?![\w])")
 _PHONE = re.compile(
-    r"(?<![\w+(])(?:(?:\+|00)\s?44\s?(?:\(0\)\s?)?\(?|\(?0)[1-9](?:[\s\-.)]{0,2}\d){8,9}(?!\d)")
-_SHORT_PHONE = re.compile(r"(?<![\w+])(?<!\d[ -])\d{3,4}[ -]?\d{4}(?![\w])(?![ -]\d)")  # local London, after a cue
+    r"(?<![\w+])(?:(?:\+|00)\s?44\s?(?:\(0\)\s?)?\(?|\(0(?=\d{2,4}\))|0)[1-9](?:[\s\-.)]{0,2}\d){8,9}(?!\d)")
+# a local number without the area code ("8985 1234"): only after a cue such as "tel"
+_SHORT_PHONE = re.compile(r"(?<![\w+])(?<!\d[ -])\d{3,4}[ -]?\d{4}(?![\w])(?![ -]\d)")
 _PHONE_CUE = re.compile(r"(?:\b(?:tel|mob|mobile|phone|number|no|num|contact|call|ring|text|landline|on)"
                         r"\b\.?:?\s*(?:is|on)?\s*)$", re.I)
 _NHS_CUE = re.compile(r"\bnhs\b[^\n]{0,15}$", re.I)
@@ -122,11 +166,12 @@ _ADDR_WORD = r"[^\W\d_][\w'’\-]*"
 _ADDRESS = re.compile(
     r"(?<![\w£$€.])(?:(?:flat|flt|apt|apartment|unit|room|rm)\.?\s*\d+[a-z]?\b,?\s*"
     r"(?:(?:%s)\s+){0,3}?(?:(?:%s)\b,?\s*)?)?"
-    r"\d{1,4}[a-z]?(?:-\d{1,4}[a-z]?)?,?\s+(?P<words>(?:%s\s+){1,3})(?:%s)\b\.?"
+    r"\d{1,4}[a-z]?(?:-\d{1,4}[a-z]?)?,?\s+(?P<words>(?:%s\s+){1,3}?)(?:%s)\b\.?"
     % (_ADDR_WORD, _STREET_TYPES, _ADDR_WORD, _STREET_TYPES), re.I)
 _FLAT_BUILDING = re.compile(
-    r"(?<![\w])(?:flat|flt|apt|apartment)\.?\s*\d+[a-z]?\b,?\s+(?:of\s+)?(?P<words>(?:%s\s+){1,3})"
+    r"(?<![\w])(?:flat|flt|apt|apartment)\.?\s*\d+[a-z]?\b,?\s+(?:of\s+)?(?P<words>(?:%s\s+){1,3}?)"
     r"(?:house|court|tower|lodge|mansions|buildings|point|estate)\b" % _ADDR_WORD, re.I)
+_STREET_TYPE_NEXT = re.compile(r"[ \t]+(?:%s)\b\.?" % _STREET_TYPES, re.I)
 _ADDR_STOP = {"on", "in", "at", "the", "to", "of", "for", "and", "from", "near", "by", "off", "a",
               "days", "day", "weeks", "week", "months", "month", "years", "year", "kids", "children",
               "times", "hours", "mins", "minutes", "pounds", "quid", "people", "bed", "bedroom",
@@ -134,7 +179,8 @@ _ADDR_STOP = {"on", "in", "at", "the", "to", "of", "for", "and", "from", "near",
 
 _NAME_TOKEN = r"[^\W\d_](?:[^\W\d_]|['’\-](?=[^\W\d_]))*"
 _NAME_TOKEN_RE = re.compile(_NAME_TOKEN)
-_CAP_TOKEN_FOR_POSS = r"(?=[A-ZÀ-ÖØ-Þ])[^\W\d_](?:[^\W\d_]|-(?=[^\W\d_]))*"
+# a Capitalised word without an apostrophe, so "Sandra's" splits into "Sandra" + "'s"
+_CAP_WORD_NO_APOS = r"(?=[A-ZÀ-ÖØ-Þ])[^\W\d_](?:[^\W\d_]|-(?=[^\W\d_]))*"
 # After these, the next word is a name even in lower case ("lady called maria").
 _STRONG_CUE = re.compile(
     r"\b(?:called|calls\s+(?:her|him)self|named|name\s+is|name's|names\s+are|known\s+as|goes\s+by|"
@@ -142,27 +188,36 @@ _STRONG_CUE = re.compile(
     r"mr|mrs|ms|miss|mx|dr|mister)\.?\s*[:\-]?\s+", re.I)
 # After these, a Capitalised word is a name ("her son Jamal", "spoke with Fatima").
 _ROLE_CUE = re.compile(
-    r"(?:\b(?:(?:brother|sister|mother|father|son|daughter)[\s-]in[\s-]law|client|resident|tenant|caller|service\s+user|lady|woman|man|gentleman|girl|boy|"
+    r"(?:\b(?:(?:brother|sister|mother|father|son|daughter)[\s-]in[\s-]law|step-?(?:dad|mum|son|daughter)|"
+    r"client|resident|tenant|caller|service\s+user|lady|woman|man|gentleman|girl|boy|"
     r"son|daughter|husband|wife|partner|boyfriend|girlfriend|ex|mum|mother|dad|father|brother|"
     r"sister|nan|nana|gran|granny|grandson|granddaughter|grandmother|grandfather|nephew|niece|"
     r"aunt|auntie|uncle|cousin|neighbour|carer|child|baby|kid|friend|perp|perpetrator|abuser|"
-    r"victim|step-?(?:dad|mum|son|daughter)|"
-    r"(?:social|key|support)\s+worker|referral\s+for|refer(?:ring)?|ask(?:ed)?\s+for|"
-    r"it's|its|this\s+is|i'm|im|i\s+am|spoke\s+(?:to|with)|speaking\s+(?:to|with)|talked\s+to|talking\s+to|visited|"
-    r"visiting|met|saw|supporting|helping|name|call|ring|phone|text|email|tell|told|ask|asked|"
-    r"thank|remind|contact|contacted)\s*[:,\-]?\s+|\b(?:she|he|they)\s*\()", re.I)
+    r"victim|(?:social|key|support)\s+worker|referral\s+for|refer(?:ring)?|ask(?:ed)?\s+for|"
+    r"it's|its|this\s+is|i'm|im|i\s+am|spoke\s+(?:to|with)|speaking\s+(?:to|with)|"
+    r"talked\s+to|talking\s+to|visited|visiting|met|saw|supporting|helping|name|call|ring|"
+    r"phone|text|email|tell|told|ask|asked|thank|remind|contact|contacted)\s*[:,\-]?\s+"
+    r"|\b(?:she|he|they)\s*\()", re.I)
 # After these, even a lower-case word is taken for a name ("his daughter sophie").
 _ROLE_LOWER = re.compile(
-    r"\b(?:client|resident|tenant|son|daughter|husband|wife|partner|boyfriend|girlfriend|ex|"
+    r"\b(?:my|her|his|their|your|our)\s+(?:client|resident|tenant|son|daughter|husband|wife|partner|boyfriend|girlfriend|ex|"
     r"brother|sister|grandson|granddaughter|nephew|niece|neighbour|friend)\s*[:,\-]?\s+$", re.I)
+# "Precious rang again": a Capitalised word opening a sentence, then a verb used of people.
+_SENTENCE_NAME = re.compile(
+    r"(?:^|(?<=[.!?;\n])[ \t]*)(%s)(?=[ \t]+(?:rang|rings|phoned|called|calls|said|says|told|asked|"
+    r"texted|emailed|came\s+in|popped\s+in|walked\s+in|turned\s+up|and\s+(?:her|his|their)|"
+    r"from\s+the|(?:is|was)\s+(?:crying|scared|upset|worried|pregnant|homeless|back)|"
+    r"has\s+(?:no|been)|hasn't|can't|cant|won't|wont)\b)" % _CAP_WORD_NO_APOS)
+_PLURAL = re.compile(r"(?:ers|ents|ants|ours|ors|ies|ists)$", re.I)  # "Lodgers asked to leave"
 # "Sandra's son", "Patel's landlord": a capitalised possessive before a person or their things.
 _POSSESSIVE_NAME = re.compile(
     r"(?<![\w'’\-\[])(%s)['’]s\s+(?:son|daughter|kids?|children|child|baby|husband|wife|partner|"
     r"boyfriend|girlfriend|ex|mum|mother|dad|father|brother|sister|carer|landlord|neighbour|flat|"
     r"house|home|room|rent|tenancy|benefits?|claim|phone|mobile|number|address|gp|doctor|school)\b"
-    % _CAP_TOKEN_FOR_POSS, re.I)
+    % _CAP_WORD_NO_APOS, re.I)
 _LOWER_STOP_SUFFIX = re.compile(r"(?:ing|ed|ly|ic|ous|ful|less|able|ive|ness|ment|ist|ism|s)$")
 _STRONG_LOWER_STOP = re.compile(r"(?:ing|ly)$")
+_ADJECTIVAL_CUE = re.compile(r"\bnamed\s+$", re.I)  # "the named account holder"
 _CAP_TOKEN = r"(?=[A-ZÀ-ÖØ-Þ])" + _NAME_TOKEN
 _PAIR = re.compile(r"(?<![\w'’\-\[])(%s)[ \t]+(%s)(?:[ \t]+(%s))?(?![\w\]])" % ((_CAP_TOKEN,) * 3))
 _DIGITS_ONLY = re.compile(r"\D")
@@ -213,6 +268,8 @@ def _find_numbers(text: str, allow: Allowlist, out: List[Span]) -> None:
         inward = m.group(2)
         if inward[1:].lower() in _NOT_INWARD and not m.group(0).isupper():
             continue
+        if " " not in m.group(0) and not (m.group(0).isupper() or m.group(0).islower()):
+            continue  # "s17ZA" is a section of an Act
         out.append(("POSTCODE", m.start(), m.end()))
 
 
@@ -237,10 +294,15 @@ def _find_dates(text: str, out: List[Span]) -> None:
 def _find_addresses(text: str, out: List[Span]) -> None:
     for rx in (_ADDRESS, _FLAT_BUILDING):
         for m in rx.finditer(text):
-            words = m.group("words").lower().replace(",", " ").split()
+            raw = m.group("words").replace(",", " ").split()
+            typ = m.group(0)[m.end("words") - m.start():].strip()
+            if typ[:1].isupper() and any(w[:1].islower() and w not in ("of", "the") for w in raw):
+                continue  # "2015 report says Tower Hamlets"
+            words = [w.lower() for w in raw]
             if any(w in _ADDR_STOP for w in words[1:]) or (words and words[0] in _ADDR_STOP - {"the"}):
                 continue
-            out.append(("ADDRESS", m.start(), m.end()))
+            more = _STREET_TYPE_NEXT.match(text, m.end())  # "73 Downs Park Road"
+            out.append(("ADDRESS", m.start(), more.end() if more else m.end()))
 
 
 def _capitalised(word: str) -> bool:
@@ -257,10 +319,10 @@ def _name_at(text: str, start: int, allow: Allowlist, strong: bool) -> Optional[
             break
         word = m.group(0)
         key = _POSS.sub("", word).lower()
-        if key in allow.not_names or (not strong and key in allow.term_words):
+        if key in allow.not_names or (i == 0 and not strong and key in allow.term_words):
             break
-        if i and (_capitalised(word) != first_capital
-                  or (not first_capital and (not strong or _LOWER_STOP_SUFFIX.search(key)))):
+        if i and (_capitalised(word) != first_capital or (not first_capital and (
+                i > 1 or not strong or _LOWER_STOP_SUFFIX.search(key)))):
             break
         end = m.end() - (2 if _POSS.search(word) else 0)
         if end != m.end():
@@ -284,7 +346,8 @@ def _find_names(text: str, allow: Allowlist, out: List[Span]) -> None:
             continue
         first, before = tok.group(0), text[max(0, start - 40):start]
         if strong:
-            if not _capitalised(first) and _STRONG_LOWER_STOP.search(first.lower()):
+            if not _capitalised(first) and (_STRONG_LOWER_STOP.search(first.lower())
+                                            or _ADJECTIVAL_CUE.search(before)):
                 continue
         elif not (_capitalised(first) or (
                 _ROLE_LOWER.search(before) and not _LOWER_STOP_SUFFIX.search(first.lower()))):
@@ -292,6 +355,9 @@ def _find_names(text: str, allow: Allowlist, out: List[Span]) -> None:
         span = _name_at(text, start, allow, strong=strong)
         if span:
             out.append(("NAME", span[0], span[1]))
+    for m in _SENTENCE_NAME.finditer(text):
+        if _is_name_word(m.group(1), allow) and not _PLURAL.search(m.group(1)):
+            out.append(("NAME", m.start(1), m.end(1)))
     for m in _POSSESSIVE_NAME.finditer(text):
         if _is_name_word(m.group(1), allow):
             out.append(("NAME", m.start(1), m.end(1)))

@@ -158,12 +158,13 @@ class Flow(Strict):
 
 
 class _Msgs(Strict):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    """Base for the messages file models (strict, like all content)."""
 
 
 class SummaryLabels(_Msgs):
     heading: str
     checked: str
+    checklist_done: str
     advised: str
     escalated: str
     contacts: str
@@ -218,7 +219,8 @@ def _load_yaml(path: Path, problems: list[Problem]):
     name = _display(path)
     try:
         text = path.read_text(encoding="utf-8")
-        return yaml.compose(text), yaml.safe_load(text)
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: much faster
+        return yaml.compose(text, Loader=loader), yaml.load(text, Loader=loader)
     except UnicodeDecodeError as exc:
         problems.append(Problem(name, 1, f"not UTF-8 text: {exc}", hint="save the file as UTF-8"))
     except yaml.YAMLError as exc:
@@ -347,6 +349,9 @@ def _content_problems(name: str, root, flow: Flow, today: dt.date) -> list[Probl
     if flow.last_reviewed > today:
         out.append(Problem(name, _node_line(root, ("last_reviewed",)), f"last_reviewed {flow.last_reviewed} is in the future",
                            hint="use the date the flow was actually checked"))
+    if (flow.review_by - flow.last_reviewed).days > 186:
+        out.append(Problem(name, _node_line(root, ("review_by",)), "review_by is more than six months after last_reviewed",
+                           level="warning", hint="flows state law or safeguarding duties: review them every six months"))
     if flow.review_by < today:
         out.append(Problem(name, _node_line(root, ("review_by",)), f"past its review_by date {flow.review_by}",
                            level="warning", hint="check the flow against its sources and move review_by on"))
@@ -520,7 +525,7 @@ class Progress(BaseModel):
 
 
 class StepView(BaseModel):
-    """What the front end shows for the current step (JSON via ``model_dump``)."""
+    """What the front end shows for the current step (JSON: ``view.model_dump(mode="json")``)."""
 
     model_config = ConfigDict(frozen=True)
     flow_id: str
@@ -547,6 +552,10 @@ class StepView(BaseModel):
 class Turn:
     state: dict
     view: StepView
+
+
+def _first_sentence(text: str) -> str:
+    return re.split(r"(?<=[.!?])\s", text.strip(), maxsplit=1)[0]
 
 
 def _norm(text: str) -> str:
@@ -605,7 +614,8 @@ class FlowEngine:
             return Turn(state, self._view(flow, state, ["stopped"]))
         if cmd == "back":
             if not state["trail"]:
-                return Turn(state, self._view(flow, {**state, "reasks": 0}, ["at_start"]))
+                state = {**state, "reasks": 0, "status": "active"}
+                return Turn(state, self._view(flow, state, ["at_start"]))
             trail = state["trail"][:-1]
             prev = state["trail"][-1][0]
             state = {**state, "trail": trail, "step": prev, "reasks": 0, "status": "active"}
@@ -635,10 +645,10 @@ class FlowEngine:
         for step, choice in visited:
             if step.kind == "question" and choice is not None:
                 checked.append(f"{step.text} - {step.options[choice].label}")
-            elif step.kind == "checklist" and choice is None and step.id != state["step"]:
-                checked.extend(step.items)
+            elif step.kind == "checklist" and step.id != state["step"]:
+                checked.append(f"{step.text} ({lab.checklist_done})")
             elif step.kind == "info" and step.id != state["step"]:
-                advised.append(step.text)
+                advised.append(_first_sentence(step.text))
             elif step.kind == "escalate" and step.id != state["step"]:
                 escalated.append(f"{step.who} ({self.messages.urgency[step.urgency]})")
             elif step.kind == "end":
@@ -687,18 +697,23 @@ class FlowEngine:
 
     # ---- internals
     def _load(self, state: dict) -> tuple[Flow, dict, list[Notice]]:
-        if not isinstance(state, dict) or state.get("v") != STATE_VERSION or not isinstance(state.get("trail"), list):
+        if (not isinstance(state, dict) or state.get("v") != STATE_VERSION or not isinstance(state.get("trail"), list)
+                or not isinstance(state.get("reasks"), int)):
             raise BadState("not a flow state produced by this engine")
         flow = self.flows.get(state.get("flow"))
         if flow is None:
             raise UnknownFlow(f"no flow '{state.get('flow')}'")
         ok = flow.step(state.get("step")) is not None and state.get("status") in ("active", "done", "stopped")
+        expected = flow.start  # replay the trail: every hop must still exist and lead where it led
         for entry in state["trail"] if ok else []:
-            s = flow.step(entry[0]) if isinstance(entry, list) and len(entry) == 2 else None
-            if s is None or (s.kind == "question") != isinstance(entry[1], int) or (
+            s = flow.step(entry[0]) if isinstance(entry, (list, tuple)) and len(entry) == 2 else None
+            if s is None or s.id != expected or s.kind == "end" or (s.kind == "question") != isinstance(entry[1], int) or (
                     s.kind == "question" and not 0 <= entry[1] < len(s.options)):
                 ok = False
                 break
+            expected = s.options[entry[1]].next if s.kind == "question" else s.next
+        if ok and expected != state["step"]:
+            ok = False
         if not ok:  # the flow file changed under a running state: restart cleanly
             turn = self.start(flow.id)
             return flow, turn.state, ["flow_changed"]
@@ -768,6 +783,13 @@ def default_engine() -> FlowEngine:
     return FlowEngine.from_content(FLOWS_DIR)
 
 
+def reload_default_engine() -> FlowEngine:
+    """Re-read the shipped flows (e.g. after trainers edit them); running states of
+    changed flows restart cleanly with the ``flow_changed`` notice."""
+    default_engine.cache_clear()
+    return default_engine()
+
+
 def start(flow_id: str) -> Turn:
     return default_engine().start(flow_id)
 
@@ -786,3 +808,33 @@ def summary(state: dict) -> str:
 
 def render(step_view: StepView) -> str:
     return default_engine().render(step_view)
+
+
+def list_flows() -> list[dict]:
+    return default_engine().list_flows()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m knowledge_base.flows [validate|paths] [--content DIR]``: list every
+    problem (exit 1 on errors), or print each flow's path count."""
+    import argparse
+    import sys
+
+    ap = argparse.ArgumentParser(prog="python -m knowledge_base.flows")
+    ap.add_argument("command", choices=["validate", "paths"], nargs="?", default="validate")
+    ap.add_argument("--content", default=str(FLOWS_DIR), help="flows folder")
+    args = ap.parse_args(argv)
+    flows, problems = validate_flows(args.content)
+    for p in problems:
+        print(p, file=sys.stderr if p.level == "error" else sys.stdout)
+    errors = sum(1 for p in problems if p.level == "error")
+    if args.command == "paths" and not errors:
+        for fid, flow in sorted(flows.items()):
+            paths = all_paths(flow)
+            print(f"{fid}: {len(flow.steps)} steps, {len(paths)} paths, longest {max(map(len, paths))} steps")
+    print(f"{'FAILED' if errors else 'OK'}: {len(flows)} flows, {errors} error(s), {len(problems) - errors} warning(s)")
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

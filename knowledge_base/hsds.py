@@ -40,7 +40,7 @@ _URL = TypeAdapter(HttpUrl)
 _FastLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class _Dumper(yaml.SafeDumper):
+class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):
     """Plain YAML for trainers: no &anchors/*aliases for repeated values."""
 
     def ignore_aliases(self, data):
@@ -617,7 +617,7 @@ def render(report: ImportReport, reviewed: dt.date) -> str:
     header = load_defaults().header.format(source=report.source, date=reviewed.isoformat())
     body = yaml.dump({"items": report.items}, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
     text = f"{header}\n{body}"
-    ItemFile.model_validate(yaml.safe_load(text))
+    ItemFile.model_validate(yaml.load(text, Loader=_FastLoader))
     return text
 
 

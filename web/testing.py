@@ -64,7 +64,11 @@ class StubRasa:
                 if self.path != "/webhooks/rest/webhook":
                     self.send_error(404)
                     return
-                data = json.dumps(stub.responder(body.get("sender"), body.get("message"))).encode()
+                try:
+                    data = json.dumps(stub.responder(body.get("sender"), body.get("message"))).encode()
+                except Exception:  # a responder that raises stands for a broken Rasa
+                    self.send_error(500)
+                    return
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
@@ -123,8 +127,9 @@ def launch_chromium(playwright):
     return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
 
 
-def add_user(data_dir, name: str, role: str, password: str) -> None:
-    """Create an account in ``data_dir`` the way an operator does: ``frontline users add`` in a subprocess."""
+def add_user(data_dir, name: str, role: str, password: str, exist_ok: bool = False) -> None:
+    """Create an account in ``data_dir`` the way an operator does: ``frontline users add`` in a subprocess.
+    With ``exist_ok``, an account of that name that already exists is fine."""
     import os
     import subprocess
     import sys
@@ -132,5 +137,5 @@ def add_user(data_dir, name: str, role: str, password: str) -> None:
     env = {**os.environ, "FRONTLINE_DATA_DIR": str(data_dir)}
     r = subprocess.run([sys.executable, "-m", "frontline.cli", "users", "add", name, "--role", role],
                        input=password + "\n", text=True, capture_output=True, env=env)
-    if r.returncode != 0:
+    if r.returncode != 0 and not (exist_ok and "already exists" in r.stderr):
         raise RuntimeError(f"frontline users add failed: {r.stderr.strip()}")

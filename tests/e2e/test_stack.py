@@ -125,3 +125,16 @@ def test_a_crash_of_one_process_stops_the_others(tmp_path):
     with socket.socket() as sock:  # Rasa's port was released: the others were stopped
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", int(s.rasa.rsplit(":", 1)[1])))
+
+
+def test_tracker_store_never_sees_resident_identifiers(stack):
+    import sqlite3
+
+    rest(stack, "e2e-pii", "my client Mrs Okafor on 07700 900123 at E8 1DY cant pay the gas")
+    con = sqlite3.connect(stack.data_dir / "tracker.db")
+    dump = "\n".join(str(row) for row in con.execute("select * from events"))
+    con.close()
+    assert "e2e-pii" in dump
+    for raw in ("Okafor", "07700 900123", "E8 1DY"):
+        assert raw not in dump
+    assert "[PHONE]" in dump and "[POSTCODE]" in dump

@@ -248,6 +248,7 @@ def test_start_shows_critical_before_first_question(engine):
     assert turn.view.options[0].value == "1"
     assert engine.render(turn.view).index(turn.view.critical[0]) < engine.render(turn.view).index(turn.view.text)
     assert json.loads(json.dumps(turn.state)) == turn.state
+    assert json.loads(json.dumps(turn.view.model_dump(mode="json")))["critical"] == turn.view.critical
 
 
 @pytest.mark.parametrize("said,option", [
@@ -302,6 +303,8 @@ def test_back_restart_stop(mini):
     t3 = eng.answer(t.state, "back")          # resume after a mistaken stop
     assert t3.state["status"] == "active" and t3.view.step_id == "ask"
     assert "stopped before the end" in eng.summary(t.state)
+    t4 = eng.answer(eng.answer(s0, "stop").state, "back")   # stopped at the first step
+    assert t4.state["status"] == "active" and t4.view.kind == "question"
 
 
 def test_reask_once_then_offer_to_stop(mini):
@@ -329,6 +332,9 @@ def test_flow_changed_under_running_state_restarts_cleanly(mini):
     # a trail entry whose option no longer exists is also a changed flow
     broken = {**t.state, "step": "ask", "trail": [["ask", 7]]}
     assert eng.view(broken).view.notices == ["flow_changed"]
+    # same step ids, but the chosen option now leads somewhere else
+    rerouted = {**t.state, "step": "info", "trail": [["ask", 0]]}
+    assert eng.view(rerouted).view.notices == ["flow_changed"]
 
 
 def test_bad_state_and_unknown_flow(engine):
@@ -371,3 +377,30 @@ def test_module_level_api_over_shipped_content():
     t = F.start("immigration-advice-boundaries")
     t = F.answer(t.state, "no")
     assert t.view.kind == "info" and F.render(t.view) and F.summary(t.state)
+
+
+def test_cli_validate_exit_codes(tmp_path, capsys):
+    from knowledge_base.flows import main
+
+    assert main(["validate"]) == 0
+    assert "OK: 5 flows" in capsys.readouterr().out
+    d = _flows_dir(tmp_path, {"broken-flow.yml": BROKEN})
+    assert main(["validate", "--content", str(d)]) == 1
+    captured = capsys.readouterr()
+    assert "unknown next step 'nowhere'" in captured.err and "FAILED" in captured.out
+
+
+def test_summary_lists_checklists_without_claiming_each_item(engine):
+    t = engine.start("safeguarding-adult")
+    for said in ("no", "ok", "ok"):
+        t = engine.answer(t.state, said)
+    text = engine.summary(t.state)
+    assert "Which kinds of abuse or neglect could this be?" in text
+    assert "Modern slavery" not in text             # items are prompts, not findings
+
+
+def test_reload_default_engine():
+    from knowledge_base import flows as F
+
+    assert F.reload_default_engine() is F.default_engine()
+    assert {f["id"] for f in F.list_flows()} >= {"domestic-abuse"}

@@ -13,7 +13,9 @@ if str(ROOT) not in sys.path:  # bot/ and bench/ are not installed packages
     sys.path.insert(0, str(ROOT))
 
 from bench.redaction_eval import LABELLED, RECALL_TARGET, evaluate, load_labelled  # noqa: E402
-from bot.redact import ALLOWLIST_PATH, TYPES, load_allowlist, redact, redact_text  # noqa: E402
+from bot.redact import (  # noqa: E402
+    ALLOWLIST_PATH, TYPES, AllowlistError, load_allowlist, redact, redact_text,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -42,6 +44,8 @@ pytestmark = pytest.mark.unit
     ("her son Jamal is 15", "her son [NAME] is 15"),
     ("his name is tomasz nowak", "his name is [NAME]"),
     ("spoke to Grace Osei", "spoke to [NAME]"),
+    ("client Rose Green needs help", "client [NAME] needs help"),
+    ("73 Downs Park Road", "[ADDRESS]"),
 ])
 def test_each_type_is_replaced_by_its_placeholder(text, expected):
     assert redact_text(text) == expected
@@ -121,6 +125,26 @@ def test_a_trainer_can_allow_list_a_number_in_the_data_file(tmp_path):
     text = "the hub is on 020 7946 0999"
     assert redact_text(text) == "the hub is on [PHONE]"
     assert redact(text, allowlist=load_allowlist(path)).text == text
+
+
+def test_international_forms_of_an_allow_listed_number_survive():
+    for text in ("hub +44 (0)20 8356 3000", "hub 0044 20 8356 3000", "hub +442083563000"):
+        assert redact_text(text) == text
+
+
+def test_a_malformed_allowlist_reports_every_problem_with_its_line(tmp_path):
+    path = tmp_path / "allow.yml"
+    path.write_text("phone_numbers: 0808 2000 247\nprotected_terms:\n  - Shelter\n  - [a, b]\nservices: []\n",
+                    encoding="utf-8")
+    with pytest.raises(AllowlistError) as err:
+        load_allowlist(path)
+    lines = str(err.value).splitlines()
+    assert lines == [
+        f"{path}:1: phone_numbers must be a list (hint: one '- item' per line)",
+        f"{path}:4: protected_terms entries must be plain text",
+        f"{path}:5: unknown key 'services' (hint: one of phone_numbers, keep_number_prefixes, "
+        "keep_email_domains, protected_terms, not_names)",
+    ]
 
 
 # ---------------------------------------------------------------- labelled set gate

@@ -14,6 +14,18 @@ from web.testing import sign_in
 pytestmark = pytest.mark.unit
 
 
+@pytest.fixture(autouse=True)
+def _cheap_argon2(monkeypatch):
+    """Production Argon2 parameters cost ~0.5 s a hash; the algorithm is the same with cheap ones."""
+    from argon2 import PasswordHasher
+
+    from web import auth as _auth
+
+    cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    monkeypatch.setattr(_auth, "_hasher", cheap)
+    monkeypatch.setattr(_auth, "_DUMMY_HASH", cheap.hash("dummy"))
+
+
 def test_sender_id_is_an_hmac_of_session_and_secret():
     a = auth.sender_id(b"secret-1", "token-a")
     assert a == auth.sender_id(b"secret-1", "token-a")

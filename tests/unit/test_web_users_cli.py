@@ -13,6 +13,18 @@ from web.db import make_sessionmaker
 pytestmark = pytest.mark.unit
 
 
+@pytest.fixture(autouse=True)
+def _cheap_argon2(monkeypatch):
+    """Production Argon2 parameters cost ~0.5 s a hash; the algorithm is the same with cheap ones."""
+    from argon2 import PasswordHasher
+
+    from web import auth as _auth
+
+    cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    monkeypatch.setattr(_auth, "_hasher", cheap)
+    monkeypatch.setattr(_auth, "_DUMMY_HASH", cheap.hash("dummy"))
+
+
 @pytest.fixture
 def data_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("FRONTLINE_DATA_DIR", str(tmp_path))

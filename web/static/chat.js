@@ -268,7 +268,12 @@ function addReply(messages) {
     if (Array.isArray(m.buttons) && m.buttons.length) {
       node.appendChild(choiceButtons(m.buttons));
     }
-    reply.appendChild(node);
+    if (!card && isStaleText(m.text)) {
+      // the warning goes before the answer it is about, so it is read first
+      reply.insertBefore(node, reply.children[1] || null);
+    } else {
+      reply.appendChild(node);
+    }
   });
   log.appendChild(reply);
   reply.scrollIntoView({ block: "nearest" });
@@ -302,6 +307,7 @@ async function send(payload, shown) {
   } finally {
     setBusy(false);
     input.focus();
+    form.scrollIntoView({ block: "nearest" }); // focus() does not scroll when the box already had focus
   }
 }
 

@@ -1,0 +1,121 @@
+"""The chat panel in headless Chromium against the whole stack (action server, Rasa,
+front door) started by the ``stack`` fixture: sign in, ask, follow "Did you mean"
+buttons, keyboard only, and axe-core on the chat page with real answers."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect, sync_playwright
+
+from web.testing import add_user, launch_chromium
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "var" / "test-artifacts"
+NAME, PASSWORD = "stack-worker", "plum tractor violin 7"
+ANSWER_QUERY = "food bank voucher"     # a direct answer in the shipped content
+CHOOSE_QUERY = "no money for food"     # "Did you mean one of these?" with buttons
+
+
+@pytest.fixture(scope="module")
+def web(stack):
+    add_user(stack.data_dir, NAME, "worker", PASSWORD)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return stack.web
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as p:
+        b = launch_chromium(p)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, web):
+    ctx = browser.new_context(viewport={"width": 400, "height": 800}, base_url=web)
+    pg = ctx.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    yield pg
+    ctx.close()
+    assert errors == [], errors
+
+
+def sign_in(page):
+    page.goto("/")
+    expect(page).to_have_url(re.compile(r"/login$"))  # signed out: sent to the sign-in page
+    page.get_by_label("Username").fill(NAME)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_label("Situation or question")).to_be_focused()
+
+
+def replies(page):
+    return page.locator(".app-reply")
+
+
+def test_sign_in_ask_and_see_an_answer(page):
+    sign_in(page)
+    box = page.get_by_label("Situation or question")
+    box.fill(ANSWER_QUERY)
+    box.press("Enter")
+    expect(replies(page)).to_have_count(1, timeout=60_000)
+    answer = replies(page).last
+    expect(answer).to_contain_text("Say")
+    expect(answer).to_contain_text("Source")
+    expect(box).to_be_focused()
+    page.screenshot(path=str(ARTIFACTS / "stack-answer.png"), full_page=True)
+    results = Axe().run(page)
+    (ARTIFACTS / "axe-stack-chat.txt").write_text(results.generate_report() if results.violations_count else "0\n")
+    assert results.violations_count == 0, results.generate_report()
+
+
+def test_follow_did_you_mean_buttons_to_an_answer(page):
+    sign_in(page)
+    box = page.get_by_label("Situation or question")
+    box.fill(CHOOSE_QUERY)
+    box.press("Enter")
+    expect(replies(page)).to_have_count(1, timeout=60_000)
+    choices = replies(page).last.locator(".app-choice")
+    assert choices.count() >= 2
+    expect(replies(page).last).to_contain_text("Did you mean one of these?")
+    title = choices.nth(1).locator(".app-choice__title").inner_text()
+    choices.nth(1).click()
+    expect(replies(page)).to_have_count(2, timeout=60_000)
+    expect(page.locator(".app-msg--user").last).to_contain_text(title)
+    expect(replies(page).last).to_contain_text(title)
+    expect(replies(page).last).to_contain_text("Say")
+    expect(box).to_be_focused()
+
+
+def test_keyboard_only_from_sign_in_to_answer(page):
+    page.goto("/login")
+    expect(page.get_by_label("Username")).to_be_focused()  # autofocus
+    page.keyboard.type(NAME)
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    box = page.get_by_label("Situation or question")
+    expect(box).to_be_focused()
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Alt+Slash")
+    expect(box).to_be_focused()
+    page.keyboard.type(CHOOSE_QUERY)
+    page.keyboard.press("Enter")
+    expect(replies(page)).to_have_count(1, timeout=60_000)
+    expect(box).to_be_focused()
+    first = replies(page).last.locator(".app-choice__title").first.inner_text()
+    page.keyboard.press("1")
+    expect(replies(page)).to_have_count(2, timeout=60_000)
+    expect(replies(page).last).to_contain_text(first)
+    expect(box).to_be_focused()
+    page.screenshot(path=str(ARTIFACTS / "stack-keyboard.png"), full_page=True)
+

@@ -25,14 +25,16 @@ def _content_dir(args) -> Path:
 
 
 def cmd_validate(args) -> int:
-    content = load_content(_content_dir(args))
-    for p in content.problems:
+    from .validate import validate_all
+
+    report = validate_all(_content_dir(args))
+    for p in report.problems:
         print(p, file=sys.stderr if p.level == "error" else sys.stdout)
-    n_err, n_warn = len(content.errors), len(content.warnings)
+    n_err, n_warn = len(report.errors), len(report.warnings)
     failed = n_err > 0 or (args.strict and n_warn > 0)
     verdict = "FAILED" if failed else "OK"
-    print(f"{verdict}: {len(content.items)} items, {len(content.terms)} thesaurus terms, "
-          f"{n_err} error(s), {n_warn} warning(s){' (strict)' if args.strict else ''}")
+    counts = ", ".join(f"{n} {what}" for what, n in report.counts.items())
+    print(f"{verdict}: {counts}, {n_err} error(s), {n_warn} warning(s){' (strict)' if args.strict else ''}")
     return 1 if failed else 0
 
 

@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import Boolean, DateTime, Float, Integer, String, Text, create_engine, or_, select
+from sqlalchemy import Boolean, DateTime, Float, Integer, String, Text, create_engine, func, or_, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from .errors import KnowledgeBaseError
@@ -146,7 +146,7 @@ def gap_report(since: dt.date | dt.datetime, *, directory: Path | str | None = N
         since = dt.datetime.combine(since, dt.time.min)
     engine = engine or make_engine(directory)
     with Session(engine) as s:
-        total = len(s.scalars(select(SearchLog.id).where(SearchLog.time >= since)).all())
+        total = s.scalar(select(func.count(SearchLog.id)).where(SearchLog.time >= since)) or 0
         rows = s.scalars(select(SearchLog).where(SearchLog.time >= since).where(
             or_(SearchLog.confidence.in_(UNANSWERED), SearchLog.helpful.is_(False))).order_by(SearchLog.time)).all()
     groups: dict[str, Gap] = {}

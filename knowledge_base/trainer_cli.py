@@ -359,7 +359,8 @@ def _run_flow_cases(cases, content_dir: Path) -> list[CaseResult]:
     m = messages()["test"]
     flows = _flows_module()
     engine_cls = getattr(flows, "FlowEngine", None) if flows else None
-    if engine_cls is None or not hasattr(engine_cls, "start") or not hasattr(engine_cls, "answer"):
+    if engine_cls is None or not hasattr(engine_cls, "start") or not hasattr(engine_cls, "answer") \
+            or not (content_dir / "flows").is_dir():
         return [CaseResult(where, "flow", "not-run", m["not_run"]) for where, _ in cases]
     engine = engine_cls.from_content(content_dir / "flows")
     out = []

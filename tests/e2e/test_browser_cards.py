@@ -57,6 +57,10 @@ def server(tmp_path_factory, cards):
         if message == "choose":
             return [{"text": "Did you mean one of these?", "buttons": [
                 {"title": "First choice", "payload": "card"}, {"title": "Second choice", "payload": "stale card"}]}]
+        if message == "resident has no money for food":  # realistic wording for docs/panel.png
+            return [{"text": "Did you mean one of these?", "buttons": [
+                {"title": cards["fresh"]["title"], "payload": "card"},
+                {"title": cards["stale"]["title"], "payload": "stale card"}]}]
         if message == "down":
             raise RuntimeError("Rasa is broken")
         return [{"text": f"echo: {message}"}]
@@ -152,7 +156,7 @@ def test_answer_card_copy_and_feedback(page, server, cards):
 
 def test_docs_panel_screenshot(page, cards):
     sign_in(page, "wendy")
-    ask(page, "choose")
+    ask(page, "resident has no money for food")
     page.keyboard.press("1")
     expect(page.locator(".app-card")).to_have_count(1)
     page.set_viewport_size({"width": 400, "height": 900})

@@ -115,3 +115,19 @@ def test_legal_guidance_without_primary_source_is_refused(tmp_path):
     write(tmp_path, "guidance/a.yml", guidance)
     content = load_content(tmp_path, today=dt.date(2026, 6, 1))
     assert any("primary" in p.message for p in content.errors)
+
+
+def test_kb_validate_covers_flows_and_risk_triggers(tmp_path, capsys):
+    import shutil
+
+    from knowledge_base.loader import CONTENT_DIR
+
+    shutil.copytree(CONTENT_DIR, tmp_path / "c")
+    flow = tmp_path / "c" / "flows" / "eviction-homelessness.yml"
+    flow.write_text(flow.read_text().replace("next: tonight}", "next: no-such-step}", 1))
+    triggers = tmp_path / "c" / "risk_triggers.yml"
+    triggers.write_text(triggers.read_text().replace("flow: domestic-abuse", "flow: domestic-abus"))
+    assert kb(["--content", str(tmp_path / "c"), "validate"]) == 1
+    err = capsys.readouterr().err
+    assert "eviction-homelessness.yml:" in err and "no-such-step" in err
+    assert "risk_triggers.yml:" in err and "unknown flow 'domestic-abus'" in err

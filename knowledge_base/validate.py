@@ -1,0 +1,80 @@
+"""Validate everything trainers edit, in one pass: services, guidance and the
+thesaurus (loader), guided flows, risk triggers and refreshers. Every problem
+comes back as a ``Problem`` (file:line: message, with a hint)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from .loader import Content, Problem, _display, _node_line, load_content
+
+
+@dataclass
+class Report:
+    content: Content
+    counts: dict[str, int] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.level == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.level == "warning"]
+
+
+def _risk_problems(content_dir: Path, flow_ids: set[str]) -> list[Problem]:
+    from .risk import RiskTriggers
+
+    path = content_dir / "risk_triggers.yml"
+    if not path.exists():
+        return []
+    name = _display(path)
+    text = path.read_text()
+    try:
+        root, data = yaml.compose(text), yaml.safe_load(text)
+        triggers = RiskTriggers.model_validate(data)
+    except yaml.YAMLError as exc:
+        return [Problem(name, 1, f"YAML syntax: {exc}")]
+    except ValidationError as exc:
+        return [Problem(name, _node_line(root, e["loc"]), f"{'.'.join(map(str, e['loc']))}: {e['msg']}")
+                for e in exc.errors()]
+    out = []
+    for i, t in enumerate(triggers.triggers):
+        if flow_ids and t.flow not in flow_ids:
+            out.append(Problem(name, _node_line(root, ("triggers", i, "flow")), f"unknown flow '{t.flow}'",
+                               hint=f"use one of: {', '.join(sorted(flow_ids))}"))
+    if flow_ids and triggers.default_flow not in flow_ids:
+        out.append(Problem(name, _node_line(root, ("default_flow",)), f"unknown flow '{triggers.default_flow}'"))
+    return out
+
+
+def validate_all(content_dir: Path | str) -> Report:
+    content_dir = Path(content_dir)
+    content = load_content(content_dir)
+    report = Report(content, {"items": len(content.items), "thesaurus terms": len(content.terms)},
+                    list(content.problems))
+    flow_ids: set[str] = set()
+    if (content_dir / "flows").is_dir():
+        from .flows import validate_flows
+
+        flows, problems = validate_flows(content_dir / "flows")
+        flow_ids = set(flows)
+        report.counts["flows"] = len(flows)
+        report.problems += problems
+    report.problems += _risk_problems(content_dir, flow_ids)
+    if (content_dir / "refreshers").is_dir():
+        try:
+            from .refreshers import validate_refreshers
+        except ImportError:
+            validate_refreshers = None
+        if validate_refreshers is not None:
+            modules, problems = validate_refreshers(content_dir)
+            report.counts["refreshers"] = len(modules)
+            report.problems += problems
+    return report

@@ -1,0 +1,132 @@
+"""Flow actions from named tracker fixtures: the critical rules come first, the
+safeguarding interrupt, digressions, stop and resume."""
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+import actions.knowledge as knowledge
+from actions.flows import ActionAskFlowAnswer, ActionFlowFinished, ActionResumeFlow, ActionStartFlow, ValidateFlowForm
+from actions.search import ActionSearchKnowledge
+from knowledge_base import flows as F
+
+pytestmark = pytest.mark.unit
+
+
+def tracker(text, intent="ask_knowledge", confidence=0.95, slots=None, entities=None, loop=None, msg="m1"):
+    return Tracker(sender_id="w1", slots={"flow_msg_id": None, **(slots or {})},
+                   latest_message={"text": text, "message_id": msg, "entities": entities or [],
+                                   "intent": {"name": intent, "confidence": confidence}},
+                   events=[], paused=False, followup_action=None,
+                   active_loop={"name": loop} if loop else {}, latest_action_name="action_listen")
+
+
+def slots_of(events):
+    return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+@pytest.fixture
+def search(fake_search, monkeypatch):
+    monkeypatch.setattr(knowledge, "_search", fake_search)
+    return fake_search
+
+
+def validate(t):
+    d = CollectingDispatcher()
+    return ValidateFlowForm().validate_flow_answer(t.latest_message["text"], d, t, {}), d
+
+
+def test_risk_disclosure_reply_starts_with_the_critical_rules():
+    t = tracker("lady says her son hits her and takes her pension", intent="risk_disclosure")
+    state = slots_of(ActionStartFlow().run(CollectingDispatcher(), t, {}))["flow_state"]
+    assert state["flow"] == "safeguarding-adult"
+    d = CollectingDispatcher()
+    ActionAskFlowAnswer().run(d, tracker("x", slots={"flow_state": state}), {})
+    text = d.messages[0]["step"]
+    assert text.index("999") < text.index("?"), "the 999 rule comes before any question"
+    assert "secret" in text
+
+
+def test_child_disclosure_goes_to_the_child_guide():
+    t = tracker("child says don't tell anyone", intent="risk_disclosure")
+    assert slots_of(ActionStartFlow().run(CollectingDispatcher(), t, {}))["flow_state"]["flow"] == "safeguarding-child"
+
+
+def test_disclosure_typed_as_a_search_pivots_to_the_guide(search):
+    events = ActionSearchKnowledge().run(CollectingDispatcher(), tracker("her husband hits her and the kids"), {})
+    assert slots_of(events)["flow_state"]["flow"] in {"domestic-abuse", "safeguarding-child"}
+    assert events[-1] == {"event": "followup", "timestamp": None, "name": "flow_form"}
+
+
+def test_answers_move_the_guide_on_and_each_message_is_applied_once():
+    state = F.start("eviction-homelessness").state
+    t = tracker("1", slots={"flow_state": state}, loop="flow_form", msg="m2")
+    out, _ = validate(t)
+    assert out["flow_answer"] is None and out["flow_state"]["trail"] and out["flow_msg_id"] == "m2"
+    # Rasa calls the validation again for the same message: nothing changes
+    again, _ = validate(tracker("1", slots={"flow_state": out["flow_state"], "flow_msg_id": "m2"}, loop="flow_form",
+                                msg="m2"))
+    assert again == {"flow_answer": None}
+
+
+def test_knowledge_question_mid_guide_is_answered_and_the_step_kept(search):
+    state = F.start("eviction-homelessness").state
+    out, d = validate(tracker("how do i refer to a food bank", slots={"flow_state": state}, loop="flow_form"))
+    assert out["flow_state"] == state and out["flow_answer"] is None
+    responses = [m["response"] for m in d.messages]
+    assert responses[-1] == "utter_flow_back_to_guide"
+    assert responses[0] in {"utter_kb_answer", "utter_kb_choose", "utter_kb_no_match"}
+
+
+def test_disclosure_inside_another_guide_pivots_and_offers_to_resume():
+    state = F.start("immigration-advice-boundaries").state
+    out, _ = validate(tracker("she says her partner hits her", intent="risk_disclosure",
+                              slots={"flow_state": state}, loop="flow_form"))
+    assert out["flow_state"]["flow"] == "domestic-abuse" and out["flow_stack"] == [state]
+    d = CollectingDispatcher()
+    done = F.start("domestic-abuse").state | {"status": "stopped"}
+    ActionFlowFinished().run(d, tracker("stop", slots={"flow_state": done, "flow_stack": [state]}), {})
+    assert d.messages[-1]["response"] == "utter_flow_offer_resume"
+    resumed = slots_of(ActionResumeFlow().run(CollectingDispatcher(), tracker(
+        "resume", intent="resume_flow", slots={"flow_stack": [state]}), {}))
+    assert resumed["flow_state"] == state and resumed["flow_stack"] == []
+
+
+def test_unrecognised_answer_reasks_then_offers_to_stop():
+    state = F.start("eviction-homelessness").state
+    out, _ = validate(tracker("banana", intent="greet", slots={"flow_state": state}, loop="flow_form", msg="a"))
+    assert out["flow_notices"] == ["not_understood"]
+    out, _ = validate(tracker("banana", intent="greet", slots={"flow_state": out["flow_state"]}, loop="flow_form",
+                              msg="b"))
+    assert out["flow_notices"] == ["not_understood", "offer_stop"]
+    d = CollectingDispatcher()
+    ActionAskFlowAnswer().run(d, tracker("x", slots={"flow_state": out["flow_state"], "flow_notices": out["flow_notices"]}), {})
+    assert "Still not clear" in d.messages[0]["step"]
+
+
+def test_stop_ends_the_form_and_back_reopens_it():
+    state = F.start("eviction-homelessness").state
+    out, _ = validate(tracker("stop", slots={"flow_state": state}, loop="flow_form"))
+    assert out["flow_answer"] == "stopped"
+    reopened = slots_of(ActionResumeFlow().run(CollectingDispatcher(), tracker(
+        "go back", intent="flow_back", slots={"flow_state": out["flow_state"]}), {}))
+    assert reopened["flow_state"]["status"] == "active"
+
+
+def test_finished_guide_gives_a_case_note_without_resident_details():
+    flow = F.default_engine().flows["immigration-advice-boundaries"]
+    path = F.all_paths(flow)[0]
+    turn = F.start(flow.id)
+    for hop in path[:-1]:
+        turn = F.answer(turn.state, str(hop.choice + 1) if hop.choice is not None else "1")
+    assert turn.state["status"] == "done"
+    d = CollectingDispatcher()
+    ActionFlowFinished().run(d, tracker("1", slots={"flow_state": turn.state}), {})
+    assert d.messages[-1]["response"] == "utter_flow_summary"
+    assert flow.title in d.messages[-1]["summary"]
+
+
+def test_a_corrupt_flow_state_does_not_crash():
+    d = CollectingDispatcher()
+    events = ActionAskFlowAnswer().run(d, tracker("x", slots={"flow_state": {"v": 99}}), {})
+    assert slots_of(events)["flow_state"] is None and d.messages[0]["response"] == "utter_flow_which"

@@ -23,13 +23,31 @@ from .knowledge import get_search
 log = logging.getLogger(__name__)
 
 
-def utter_item(dispatcher: CollectingDispatcher, item) -> list[dict[str, Any]]:
+def log_search(text: str, hits, confidence: str) -> int | None:
+    """Record the search (redacted) for `kb gaps`; never let logging break an answer."""
+    try:
+        from knowledge_base.gaps import log_search as _log
+
+        return _log(text, hits[0].id if hits else None, round(hits[0].score, 4) if hits else None, confidence)
+    except Exception as exc:  # e.g. redaction unavailable: store nothing
+        log.warning("search not logged: %s", type(exc).__name__)
+        return None
+
+
+def utter_item(dispatcher: CollectingDispatcher, item, log_id: int | None = None) -> list[dict[str, Any]]:
+    """The answer as text (REST clients, rasa shell), then the same answer as a
+    structured card for the web panel, which replaces those texts with it."""
     fields = answer_fields(item)
     dispatcher.utter_message(response="utter_kb_answer", **fields)
+    texts = 1
     if fields["illustrative"]:
         dispatcher.utter_message(response="utter_kb_illustrative")
+        texts += 1
     if fields["stale"]:
         dispatcher.utter_message(response="utter_kb_stale", **fields)
+        texts += 1
+    card = {**fields, "steps": list(item.steps), "replaces": texts, "log_id": log_id}
+    dispatcher.utter_message(json_message={"card": card})
     return [SlotSet("last_item_id", item.id)]
 
 
@@ -49,8 +67,9 @@ def answer_search(dispatcher: CollectingDispatcher, text: str) -> list[dict[str,
     out = get_search().run(text, top_k=3)
     hits, confidence = out["hits"], out["confidence"]
     log.info("search confidence=%s top=%s", confidence, hits[0].id if hits else None)
+    log_id = log_search(text, hits, confidence)
     if confidence == "answer":
-        events = utter_item(dispatcher, hits[0].item)
+        events = utter_item(dispatcher, hits[0].item, log_id)
         offer_flows(dispatcher, hits)
         return events
     if confidence == "choose":

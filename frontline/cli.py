@@ -1,7 +1,9 @@
 """``frontline``: run and operate the assistant.
 
-    frontline run      start action server, Rasa and the front door (after `make` has built them)
-    frontline train    train the Rasa model if the bot data or config changed
+    frontline run                     start action server, Rasa and the front door
+    frontline train [--force]         train the Rasa model if the bot data or config changed
+    frontline users add NAME --role R front-door accounts (password from stdin)
+    frontline referrals process-queue|purge|stats
 """
 
 from __future__ import annotations
@@ -17,11 +19,13 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("run", help="start all three processes; Ctrl-C stops them")
     t = sub.add_parser("train", help="train the Rasa model if the bot changed")
     t.add_argument("--force", action="store_true")
+    from referrals.cli import add_referral_parsers  # `frontline referrals process-queue|purge|stats`
     from web.users import add_users_parser  # `frontline users add|list`: web front-door accounts
 
     add_users_parser(sub)
+    add_referral_parsers(sub)
     args = p.parse_args(argv)
-    if args.cmd == "users":
+    if getattr(args, "handler", None) is not None:  # subcommands registered by other packages
         return args.handler(args)
     try:
         if args.cmd == "run":

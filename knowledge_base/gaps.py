@@ -17,6 +17,7 @@ import datetime as dt
 import os
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy import Boolean, DateTime, Float, Integer, String, Text, create_engine, func, or_, select
@@ -62,12 +63,18 @@ def db_path(directory: Path | str | None = None) -> Path:
 
 
 def make_engine(directory: Path | str | None = None):
-    """Create the database file (owner-only) and the ``search_log`` table if needed."""
-    path = db_path(directory)
+    """Create the database file (owner-only) and the ``search_log`` table if needed.
+    One engine per database file per process."""
+    return _engine(str(db_path(directory).resolve()))
+
+
+@lru_cache(maxsize=8)
+def _engine(path_text: str):
+    path = Path(path_text)
     path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists():
         path.touch(mode=0o600)
-    engine = create_engine(f"sqlite:///{path}", connect_args={"check_same_thread": False})
+    engine = create_engine(f"sqlite:///{path}", connect_args={"check_same_thread": False, "timeout": 5})
     Base.metadata.create_all(engine)
     return engine
 

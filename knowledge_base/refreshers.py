@@ -33,7 +33,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .errors import KnowledgeBaseError
-from .loader import CONTENT_DIR, HINTS, Problem, _display, _node_line, load_content
+from .loader import CONTENT_DIR, HINTS, Problem, _display, _node_line
 from .schema import ItemId, ShortLine, Source, Strict
 
 REFRESHERS_DIR = CONTENT_DIR / "refreshers"
@@ -191,14 +191,30 @@ def _flow_ids(flows_dir: Path) -> set[str] | None:
     return set(flows)
 
 
+def _item_ids(kb_root: Path) -> set[str]:
+    """Ids of the knowledge-base items next to the refreshers (a fast read: the items
+    themselves are validated by ``kb validate``)."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    ids: set[str] = set()
+    for sub in ("services", "guidance"):
+        for path in sorted((kb_root / sub).glob("*.y*ml")):
+            try:
+                data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
+            except (yaml.YAMLError, UnicodeDecodeError):
+                continue
+            items = data.get("items") if isinstance(data, dict) else None
+            ids.update(str(i["id"]) for i in items or [] if isinstance(i, dict) and i.get("id"))
+    return ids
+
+
 def validate_refreshers(content_dir: Path | str = REFRESHERS_DIR, today: dt.date | None = None,
                         item_ids: Iterable[str] | None = None, flow_ids: Iterable[str] | None = None,
-                        ) -> tuple[dict[str, Refresher], list[Problem]]:
+                        cross_check: bool = True) -> tuple[dict[str, Refresher], list[Problem]]:
     """Load every refresher module in ``content_dir`` (the ``refreshers`` folder, or a
     content folder that contains one). Returns the valid modules by id and every
     problem found; never raises for content problems. Related item ids are checked
     against the knowledge base next to the folder, and flow ids against its flows
-    (unless given explicitly)."""
+    (unless given explicitly); ``cross_check=False`` skips those checks."""
     content_dir = Path(content_dir)
     if (content_dir / "refreshers").is_dir():
         content_dir = content_dir / "refreshers"
@@ -210,11 +226,11 @@ def validate_refreshers(content_dir: Path | str = REFRESHERS_DIR, today: dt.date
     _, msg_problems = load_messages(content_dir)
     problems.extend(msg_problems)
     kb_root = content_dir.parent
-    if item_ids is None:
-        content = load_content(kb_root, today)
-        item_ids = {i.id for i in content.items}
-    item_ids = set(item_ids)
-    flow_ids = set(flow_ids) if flow_ids is not None else _flow_ids(kb_root / "flows")
+    if not cross_check:
+        item_ids, flow_ids = None, None
+    else:
+        item_ids = set(item_ids) if item_ids is not None else _item_ids(kb_root)
+        flow_ids = set(flow_ids) if flow_ids is not None else _flow_ids(kb_root / "flows")
     first_seen: dict[str, str] = {}
     for path in sorted(content_dir.glob("*.y*ml")):
         if path.name.startswith("_"):
@@ -327,6 +343,10 @@ class CheckTurn:
     view: CheckView
 
 
+# words too common to pick a refresher by when nothing else matches
+_COMMON = {"what", "when", "with", "your", "about", "have", "help", "that", "this", "they", "them", "from", "should"}
+
+
 def _norm(text: str) -> str:
     text = (text or "").lower().replace("\u2019", "'").replace("'", "")
     return re.sub(r"\s+", " ", re.sub(r"[^a-z0-9 ]+", " ", text)).strip()
@@ -367,13 +387,15 @@ class RefresherEngine:
         for m in self.modules.values():  # exact topic or tag
             if want in {_norm(t) for t in [*m.topics, *m.tags, m.title, m.id.replace("-", " ")]}:
                 return m
-        words = set(want.split())
-        best, best_n = None, 0
-        for m in sorted(self.modules.values(), key=lambda m: m.id):  # most topic words in common
-            vocab = set(" ".join(_norm(t) for t in [*m.topics, *m.tags, m.title]).split())
-            n = len(words & vocab)
-            if n > best_n:
-                best, best_n = m, n
+        padded = f" {want} "
+        best, best_key = None, (0, 0)
+        for m in sorted(self.modules.values(), key=lambda m: m.id):
+            phrases = {_norm(t) for t in [*m.topics, *m.tags]} - {""}
+            contained = sum(1 for ph in phrases if f" {ph} " in padded)  # a whole topic named in the request
+            vocab = {w for ph in [*phrases, _norm(m.title)] for w in ph.split() if len(w) >= 4 and w not in _COMMON}
+            key = (contained, len(vocab & set(want.split())))
+            if key > best_key:
+                best, best_key = m, key
         return best
 
     def card(self, id_or_topic: str) -> CardView:

@@ -15,12 +15,17 @@ our own (``say_this``, ``steps``, ``tags``, ``source``, ``owner``,
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
 
 ItemId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{2,79}$")]
 ShortLine = Annotated[str, Field(min_length=3, max_length=200)]
+# an address a referral can be sent to: local@domain.tld, no spaces, no display name
+EMAIL_RE = re.compile(
+    r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
+)
 
 Category = Literal[
     "food",
@@ -77,6 +82,13 @@ class Referral(Strict):
     expected_response: str | None = None
     email: str | None = None
     url: HttpUrl | None = None
+
+    @field_validator("email")
+    @classmethod
+    def _email_address(cls, v: str | None) -> str | None:
+        if v is not None and not EMAIL_RE.fullmatch(v):
+            raise ValueError(f"{v!r} is not a valid email address (expected name@organisation.org.uk)")
+        return v
 
 
 class Source(Strict):

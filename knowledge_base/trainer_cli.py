@@ -20,7 +20,6 @@ import sys
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 import yaml
 from pydantic import Field, ValidationError, model_validator
@@ -95,7 +94,7 @@ def due_for_review(content_dir: Path, today: dt.date, within: int) -> list[Due]:
     if (content_dir / "refreshers").is_dir():
         from .refreshers import validate_refreshers
 
-        mods, _ = validate_refreshers(content_dir / "refreshers", today, item_ids={i.id for i in content.items}, flow_ids=())
+        mods, _ = validate_refreshers(content_dir / "refreshers", today, cross_check=False)
         for m in mods.values():
             out.append(Due("refresher", m.id, m.title, m.owner, m.review_by, (m.review_by - today).days,
                            _display(content_dir / "refreshers" / f"{m.id}.yml")))
@@ -137,7 +136,7 @@ def _git(cwd: Path, *argv: str) -> str:
 def _units(path: str, text: str) -> dict[tuple[str, str], tuple[str, str]]:
     """The content units in one YAML file: {(kind, id): (title, canonical json)}."""
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError:
         return {}
     out = {}
@@ -157,7 +156,28 @@ def _units(path: str, text: str) -> dict[tuple[str, str], tuple[str, str]]:
     return out
 
 
-def _snapshot(repo: Path, commit: str | None, prefix: str, paths: list[str] | None = None) -> dict:
+class _Blobs:
+    """Reads ``commit:path`` blobs through one ``git cat-file --batch`` process."""
+
+    def __init__(self, repo: Path):
+        self.proc = subprocess.Popen(["git", "cat-file", "--batch"], cwd=repo, stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+
+    def read(self, commit: str, path: str) -> str | None:
+        self.proc.stdin.write(f"{commit}:{path}\n".encode())
+        self.proc.stdin.flush()
+        header = self.proc.stdout.readline().decode().split()
+        if len(header) != 3 or header[1] != "blob":
+            return None  # missing at this commit
+        data = self.proc.stdout.read(int(header[2]) + 1)[:-1]
+        return data.decode("utf-8", errors="replace")
+
+    def close(self) -> None:
+        self.proc.stdin.close()
+        self.proc.wait()
+
+
+def _snapshot(repo: Path, blobs: _Blobs, commit: str | None, paths: list[str] | None = None) -> dict:
     if commit is None:
         return {}
     if paths is None:
@@ -165,13 +185,11 @@ def _snapshot(repo: Path, commit: str | None, prefix: str, paths: list[str] | No
                  if p.endswith((".yml", ".yaml"))]
     units: dict = {}
     for p in paths:
-        try:
-            text = _git(repo, "show", f"{commit}:{p}")
-        except subprocess.CalledProcessError:
-            continue  # file absent at this commit
         if Path(p).name.startswith("_"):
             continue
-        units.update(_units(p, text))
+        text = blobs.read(commit, p)
+        if text is not None:
+            units.update(_units(p, text))
     return units
 
 
@@ -180,11 +198,19 @@ def changes_from_git(content_dir: Path, since: dt.date) -> list[dict]:
     dated by the last commit that touched that item. Raises CalledProcessError when
     ``content_dir`` is not in a git checkout."""
     repo = content_dir.resolve()
-    prefix = _git(repo, "rev-parse", "--show-prefix").strip()
+    _git(repo, "rev-parse", "--show-prefix")  # raises outside a git checkout
     since_s = f"{since.isoformat()} 00:00:00"
     base = _git(repo, "rev-list", "-1", f"--before={since_s}", "HEAD", "--", ".").strip() or None
     head = _git(repo, "rev-parse", "HEAD").strip()
-    before, after = _snapshot(repo, base, prefix), _snapshot(repo, head, prefix)
+    blobs = _Blobs(repo)
+    try:
+        return _diff_history(repo, blobs, base, head, since, since_s)
+    finally:
+        blobs.close()
+
+
+def _diff_history(repo: Path, blobs: _Blobs, base: str | None, head: str, since: dt.date, since_s: str) -> list[dict]:
+    before, after = _snapshot(repo, blobs, base), _snapshot(repo, blobs, head)
     last_touch: dict[tuple[str, str], str] = {}
     log = _git(repo, "log", "--reverse", "--format=%H %cs", f"--since={since_s}", "HEAD", "--", ".").splitlines()
     for line in log:
@@ -193,7 +219,7 @@ def changes_from_git(content_dir: Path, since: dt.date) -> list[dict]:
         parent = parents[0] if parents else None
         files = [f for f in _git(repo, "diff-tree", "--root", "--no-commit-id", "--name-only", "-r", sha, "--", ".").splitlines()
                  if f.endswith((".yml", ".yaml"))]
-        old, new = _snapshot(repo, parent, prefix, files), _snapshot(repo, sha, prefix, files)
+        old, new = _snapshot(repo, blobs, parent, files), _snapshot(repo, blobs, sha, files)
         for key in set(old) | set(new):
             if old.get(key, (None, None))[1] != new.get(key, (None, None))[1]:
                 last_touch[key] = day
@@ -219,7 +245,7 @@ def changes_from_reviews(content_dir: Path, since: dt.date) -> list[dict]:
     if (content_dir / "refreshers").is_dir():
         from .refreshers import validate_refreshers
 
-        mods, _ = validate_refreshers(content_dir / "refreshers", item_ids={i.id for i in content.items}, flow_ids=())
+        mods, _ = validate_refreshers(content_dir / "refreshers", cross_check=False)
         units += [("refresher", m.id, m.title, m.last_reviewed) for m in mods.values()]
     for kind, uid, title, reviewed in units:
         if reviewed >= since:
@@ -486,4 +512,4 @@ def add_trainer_parsers(sub) -> None:
     r.set_defaults(func=cmd_refreshers)
 
 
-__all__: list[Any] = ["add_trainer_parsers"]
+__all__ = ["add_trainer_parsers", "due_for_review", "changes_from_git", "changes_from_reviews", "load_tests"]

@@ -8,6 +8,7 @@ starts the whole stack). Unit tests may not open network connections.
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 os.environ.setdefault("FRONTLINE_WARM_AT_IMPORT", "0")  # tests inject their own search
+# logs, SQL store and the like go to a throwaway folder, never the working copy's var/
+os.environ.setdefault("FRONTLINE_DATA_DIR", tempfile.mkdtemp(prefix="frontline-test-"))
 
 
 @pytest.fixture(autouse=True)

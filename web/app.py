@@ -9,13 +9,14 @@ on localhost. Wording comes from ``web/static_content.yml``.
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 from functools import cached_property
 from pathlib import Path
 from typing import Optional
 
 import httpx
-from fastapi import FastAPI, Form, Request
+from fastapi import FastAPI, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -47,6 +48,21 @@ class FeedbackIn(BaseModel):
     item_id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,78}[a-z0-9]$")
     helpful: bool
     reason: Optional[str] = Field(default=None, max_length=1000)
+    log_id: Optional[int] = Field(default=None, ge=1, description="search_log row of the answer (kb gaps)")
+
+
+def merge_cards(messages: list[dict]) -> list[dict]:
+    """An answer arrives as text messages (for REST clients) followed by a card
+    that says how many of them it replaces; the panel shows the card only."""
+    out: list[dict] = []
+    for m in messages:
+        card = (m.get("custom") or {}).get("card") if isinstance(m.get("custom"), dict) else None
+        n = card.get("replaces", 0) if isinstance(card, dict) else 0
+        while n > 0 and out and out[-1].get("text") and not out[-1].get("buttons") and not out[-1].get("custom"):
+            out.pop()
+            n -= 1
+        out.append(m)
+    return out
 
 
 def redact_reason(text: str | None) -> str | None:
@@ -144,6 +160,40 @@ def create_app(rasa_url: str | None = None, secret: str | None = None,
     async def favicon():
         return Response(status_code=204)
 
+    # ---- referrals (referrals/ package): pages and API behind the same sign-in and CSRF
+    from referrals.web import create_router as create_referral_router
+
+    class _Staff:  # the referrals package expects .username and .role
+        def __init__(self, user):
+            self.username, self.role = user.name, user.role
+
+    def current_staff(request: Request):
+        found = signed_in(request)
+        if found is None:
+            raise HTTPException(status_code=303, headers={"Location": "/login"})
+        return _Staff(found[1])
+
+    async def verify_csrf(request: Request):
+        found = signed_in(request)
+        given = request.headers.get(CSRF_HEADER)
+        if given is None and request.headers.get("content-type", "").startswith(
+                ("application/x-www-form-urlencoded", "multipart/form-data")):
+            given = (await request.form()).get("csrf_token")  # plain HTML forms
+        if found is None or not auth.csrf_ok(found[0].csrf_token, given):
+            raise HTTPException(status_code=403, detail="missing or wrong CSRF token")
+
+    def csrf_for(request: Request):
+        found = signed_in(request)
+        return found[0].csrf_token if found else None
+
+    app.include_router(create_referral_router(current_staff, verify_csrf, csrf_token=csrf_for))
+    if os.environ.get("FRONTLINE_REFERRAL_QUEUE", "1") == "1":
+        from referrals.queue import QueueRunner
+
+        runner = QueueRunner()
+        app.router.on_startup.append(runner.start)
+        app.router.on_shutdown.append(runner.stop)
+
     @app.get("/healthz")
     async def healthz():
         return {"status": "ok"}
@@ -224,9 +274,8 @@ def create_app(rasa_url: str | None = None, secret: str | None = None,
         except (httpx.HTTPError, ValueError) as exc:
             log.warning("assistant unreachable: %s", type(exc).__name__)
             return JSONResponse({"error": "unavailable"}, status_code=503)
-        return {"messages": [
-            {k: m[k] for k in ("text", "buttons", "custom") if k in m} for m in replies if isinstance(m, dict)
-        ]}
+        return {"messages": merge_cards(
+            [{k: m[k] for k in ("text", "buttons", "custom") if k in m} for m in replies if isinstance(m, dict)])}
 
     @app.post("/api/feedback")
     def feedback(body: FeedbackIn, request: Request):
@@ -237,6 +286,13 @@ def create_app(rasa_url: str | None = None, secret: str | None = None,
             db.add(Feedback(item_id=body.item_id, helpful=body.helpful, reason=redact_reason(body.reason),
                             user_id=found[1].id))
             db.commit()
+        if body.log_id:  # mark the logged search, so `kb gaps` lists unhelpful answers
+            try:
+                from knowledge_base.gaps import record_feedback
+
+                record_feedback(body.log_id, body.helpful, body.reason)
+            except Exception as exc:
+                log.warning("feedback not linked to the search log: %s", type(exc).__name__)
         return {"status": "saved"}
 
     @app.exception_handler(404)

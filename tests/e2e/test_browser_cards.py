@@ -101,10 +101,12 @@ def sign_in(page, name):
 
 
 def ask(page, text):
+    before = page.locator(".app-reply").count()
     box = page.get_by_label("Situation or question")
     box.fill(text)
     box.press("Enter")
-    expect(page.locator(".app-reply").last).to_be_visible()
+    expect(page.locator(".app-reply")).to_have_count(before + 1)
+    expect(page.locator("#typing-text")).to_be_hidden()
 
 
 def assert_axe_clean(page, name):
@@ -262,6 +264,7 @@ def test_login_page_and_its_error_are_accessible(page):
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("alert")).to_contain_text("The username or password is not right")
     assert_axe_clean(page, "login-error")
+    page.screenshot(path=str(ARTIFACTS / "login-error.png"), full_page=True)
 
 
 @pytest.mark.parametrize("width,height,scale,label", [(400, 800, 1, "panel-400px"), (640, 400, 2, "zoom-200pc"),

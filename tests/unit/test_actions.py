@@ -47,6 +47,8 @@ def test_answer_dispatches_the_answer_response_with_all_fields(search, monkeypat
     for key in ("title", "say_this", "steps", "contact", "source", "last_checked"):
         assert d.messages[0][key], key
     assert events == [{"event": "slot", "timestamp": None, "name": "last_item_id", "value": item.id}]
+    card = next(m["custom"]["card"] for m in d.messages if m.get("custom"))
+    assert card["item_id"] == item.id and card["steps"] == list(item.steps)
 
 
 def test_grey_zone_offers_three_buttons(search, monkeypatch):
@@ -72,7 +74,9 @@ def test_stale_item_carries_the_warning(search, monkeypatch):
     d = CollectingDispatcher()
     ActionShowItem().run(d, tracker_for("/show_item", intent="show_item",
                                         entities=[{"entity": "item_id", "value": item.id}]), {})
-    assert [m["response"] for m in d.messages][-1] == "utter_kb_stale"
+    assert "utter_kb_stale" in [m.get("response") for m in d.messages]
+    card = next(m["custom"]["card"] for m in d.messages if m.get("custom"))
+    assert card["stale"] and card["item_id"] == item.id and card["replaces"] == 2 + int(item.illustrative)
 
 
 def test_unknown_item_id_is_handled(search):

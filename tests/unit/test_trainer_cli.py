@@ -86,6 +86,24 @@ def test_stale_nothing_due_exits_zero(stale_content, capsys):
     assert "Nothing is due" in capsys.readouterr().out
 
 
+def test_stale_includes_refreshers_and_flows(stale_content, capsys):
+    import shutil
+
+    from knowledge_base.loader import CONTENT_DIR
+
+    (stale_content / "refreshers").mkdir()
+    (stale_content / "flows").mkdir()
+    for name in ("_messages.yml", "safeguarding-basics.yml"):
+        shutil.copy(CONTENT_DIR / "refreshers" / name, stale_content / "refreshers" / name)
+    for name in ("_messages.yml", "safeguarding-adult.yml"):
+        shutil.copy(CONTENT_DIR / "flows" / name, stale_content / "flows" / name)
+    rc = main(["--content", str(stale_content), "stale", "--today", "2027-05-20", "--within", "10", "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert rc == 0
+    kinds = {(d["kind"], d["id"]) for d in out["owners"]["safeguarding-lead"]}
+    assert kinds == {("refresher", "safeguarding-basics"), ("flow", "safeguarding-adult")}
+
+
 def test_stale_bad_date_is_usage_error(stale_content, capsys):
     with pytest.raises(SystemExit) as exc:
         main(["--content", str(stale_content), "stale", "--today", "26/11/2026"])

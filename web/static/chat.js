@@ -94,7 +94,7 @@ function section(body, heading, content) {
   if (content) { body.appendChild(content); }
 }
 
-function feedbackBlock(itemId) {
+function feedbackBlock(itemId, logId) {
   const box = el("div", "app-feedback");
   const question = el("p", "govuk-body-s app-feedback__question", ui.card.helpful);
   const qid = "fb-q-" + cardCount;
@@ -120,6 +120,7 @@ function feedbackBlock(itemId) {
 
   function send(helpful, reason) {
     const body = { item_id: itemId, helpful: helpful };
+    if (logId) { body.log_id = logId; }
     if (reason) { body.reason = reason; }
     post("/api/feedback", body).then(function (r) { done(r.ok); }).catch(function () { done(false); });
   }
@@ -216,7 +217,7 @@ function cardMessage(card) {
     meta.appendChild(document.createTextNode(ui.card.last_checked + ": " + card.last_checked));
   }
   if (meta.childNodes.length) { body.appendChild(meta); }
-  if (card.item_id) { body.appendChild(feedbackBlock(card.item_id)); }
+  if (card.item_id) { body.appendChild(feedbackBlock(card.item_id, card.log_id)); }
   article.appendChild(body);
 
   close.addEventListener("click", function () { toggleCard(article); });

@@ -1,0 +1,68 @@
+"""Referral settings from the environment (read when a setting object is made, not at import)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _flag(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    return default if raw is None or raw.strip() == "" else raw.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _data_dir() -> Path:
+    return Path(os.environ.get("FRONTLINE_DATA_DIR", ROOT / "var"))
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str | None = field(default_factory=lambda: os.environ.get("FRONTLINE_SMTP_HOST") or None)
+    port: int = field(default_factory=lambda: int(os.environ.get("FRONTLINE_SMTP_PORT", "587")))
+    user: str | None = field(default_factory=lambda: os.environ.get("FRONTLINE_SMTP_USER") or None)
+    password: str | None = field(default_factory=lambda: os.environ.get("FRONTLINE_SMTP_PASSWORD") or None,
+                                 repr=False)
+    starttls: bool = field(default_factory=lambda: _flag("FRONTLINE_SMTP_STARTTLS", True))
+    tls: bool = field(default_factory=lambda: _flag("FRONTLINE_SMTP_TLS", False))  # implicit TLS (port 465)
+    timeout: float = field(default_factory=lambda: float(os.environ.get("FRONTLINE_SMTP_TIMEOUT", "10")))
+
+
+@dataclass(frozen=True)
+class ReferralSettings:
+    data_dir: Path = field(default_factory=_data_dir)
+    retention_days: int = field(default_factory=lambda: int(os.environ.get("FRONTLINE_REFERRAL_RETENTION_DAYS", "90")))
+    from_addr: str = field(default_factory=lambda: os.environ.get("FRONTLINE_REFERRAL_FROM", "referrals@localhost"))
+    public_url: str = field(default_factory=lambda: os.environ.get("FRONTLINE_PUBLIC_URL", "http://127.0.0.1:8000"))
+    ack_days: int = field(default_factory=lambda: int(os.environ.get("FRONTLINE_REFERRAL_ACK_DAYS", "60")))
+    retry_base_seconds: float = 60.0
+    retry_max_seconds: float = 3600.0
+    claim_seconds: float = 120.0  # a target being sent is invisible to other queue workers this long
+    smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    secret: bytes | None = field(default=None, repr=False)
+
+    def signing_key(self) -> bytes:
+        """A key for reply links, derived from the server secret (never the secret itself)."""
+        return hmac.new(self.secret or load_secret(self.data_dir), b"frontline-referral-ack", hashlib.sha256).digest()
+
+
+def load_secret(data_dir: Path) -> bytes:
+    """``FRONTLINE_SECRET_KEY`` if set, else ``<data dir>/secret_key`` (the front door's file; created once, 0600)."""
+    env = os.environ.get("FRONTLINE_SECRET_KEY")
+    if env:
+        return env.encode()
+    path = Path(data_dir) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return path.read_text().strip().encode()
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+    return path.read_text().strip().encode()

@@ -1,0 +1,164 @@
+"""Load ``referrals/content.yml``: wording for the referral pages and the email templates.
+
+Strict schema (unknown or missing keys are errors, reported at once as
+``file:line: message``). Email subject and body are Jinja templates rendered as
+plain text with ``StrictUndefined`` so a typo fails loudly at load time.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from jinja2 import StrictUndefined, TemplateSyntaxError
+from jinja2.sandbox import SandboxedEnvironment
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from knowledge_base.loader import Problem, _node_line
+
+CONTENT = Path(__file__).resolve().parent / "content.yml"
+FieldName = Literal["consent", "resident_name", "date_of_birth", "address", "phone", "email", "contact_preference",
+                    "contact_notes", "need_what", "need_since", "urgency", "need_tried", "access_needs", "language"]
+Urgency = Literal["routine", "soon", "urgent"]
+Preference = Literal["phone", "text", "email", "letter", "worker"]
+Route = Literal["email", "portal", "phone", "self-referral", "professional-form", "walk-in", "webchat"]
+Status = Literal["draft", "queued", "sent", "made", "received", "accepted", "declined", "failed"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FieldText(_Strict):
+    label: str
+    hint: str | None = None
+
+
+class Form(_Strict):
+    title: str
+    intro: str
+    referring_to: str
+    service_asks: str
+    consent_heading: str
+    about_heading: str
+    need_heading: str
+    contact_heading: str
+    submit: str
+    back: str
+    no_services: str
+    fields: dict[FieldName, FieldText]
+    urgency: dict[Urgency, str]
+    contact_preference: dict[Preference, str]
+
+
+class Errors(_Strict):
+    summary_title: str
+    consent: str
+    services: str
+    resident_name: str
+    date_of_birth: str
+    address: str
+    phone: str
+    email: str
+    email_invalid: str
+    contact_preference: str
+    need_what: str
+    need_since: str
+    urgency: str
+    too_long: str
+
+
+class Pages(_Strict):
+    preview_title: str
+    preview_intro: str
+    send: str
+    change: str
+    status_title: str
+    reference: str
+    service: str
+    route: str
+    status: str
+    queued_note: str
+    copy_heading: str
+    copy_intro: str
+    open_portal: str
+    mark_made: str
+    erased: str
+    not_allowed: str
+    not_found: str
+    response_time: str
+
+
+class Ack(_Strict):
+    title: str
+    intro: str
+    current: str
+    received: str
+    accepted: str
+    declined: str
+    thanks: str
+    bad_link: str
+
+
+class Email(_Strict):
+    subject: str
+    body: str
+
+
+class ReferralText(_Strict):
+    service_name: str
+    form: Form
+    errors: Errors
+    pages: Pages
+    routes: dict[Route, str]
+    statuses: dict[Status, str]
+    ack: Ack
+    email: Email
+
+
+class ReferralTextError(Exception):
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+_env = SandboxedEnvironment(autoescape=False, undefined=StrictUndefined, keep_trailing_newline=True)
+
+
+def load_text(path: Path | str = CONTENT) -> ReferralText:
+    path = Path(path)
+    raw = path.read_text(encoding="utf-8")
+    try:
+        root, data = yaml.compose(raw), yaml.safe_load(raw)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise ReferralTextError([Problem(str(path), (mark.line + 1) if mark else 1, f"not valid YAML: {exc}")]) from exc
+    try:
+        text = ReferralText.model_validate(data)
+    except ValidationError as exc:
+        raise ReferralTextError([
+            Problem(str(path), _node_line(root, err["loc"]), f"{'.'.join(map(str, err['loc']))}: {err['msg']}",
+                    hint="compare with the keys in referrals/text.py") for err in exc.errors()]) from exc
+    problems = []
+    for key in ("subject", "body"):
+        try:
+            _env.from_string(getattr(text.email, key))
+        except TemplateSyntaxError as exc:
+            problems.append(Problem(str(path), _node_line(root, ["email", key]) + (exc.lineno or 1),
+                                    f"email.{key}: template error: {exc.message}"))
+    if problems:
+        raise ReferralTextError(problems)
+    return text
+
+
+@lru_cache(maxsize=4)
+def default_text(path: Path = CONTENT) -> ReferralText:
+    return load_text(path)
+
+
+def render_email(text: ReferralText, ctx: dict) -> tuple[str, str]:
+    """(subject, body) for one service. ``ctx`` keys: see the ``email`` templates in content.yml."""
+    subject = " ".join(_env.from_string(text.email.subject).render(**ctx).split())
+    return subject, _env.from_string(text.email.body).render(**ctx)

@@ -1,0 +1,147 @@
+"""FastAPI router for referrals, mounted by the front door.
+
+    create_router(get_current_user, verify_csrf) -> APIRouter
+
+``get_current_user`` is the front door's dependency returning an object with
+``.username`` and ``.role`` ('worker' | 'trainer' | 'admin'); ``verify_csrf`` its
+dependency checking the ``X-CSRF-Token`` header (or form field). Optional
+``csrf_token(request)`` gives the token to put in the forms' hidden field.
+
+Routes: GET /referrals/new?service=ID&service=ID (form), POST /referrals (create →
+preview), GET /referrals/{id} (status; owner or admin), POST /referrals/{id}/send,
+POST /referrals/{id}/made/{service_id}, GET/POST /referrals/ack/{token} (no login),
+GET /api/referrals/stats/{service_id} (JSON).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
+
+from .errors import (BadToken, NotAllowed, ReferralInvalid, ReferralNotFound, ServiceNotReferable, WrongState)
+from .forms import ReferralInput, required_by_services
+from .service import ReferralService
+
+HERE = Path(__file__).resolve().parent
+
+
+def create_router(get_current_user: Callable, verify_csrf: Callable, *,
+                  service: ReferralService | Callable[[], ReferralService] | None = None,
+                  csrf_token: Callable[[Request], str | None] | None = None) -> APIRouter:
+    templates = Jinja2Templates(directory=HERE / "templates")
+    router = APIRouter()
+    holder: dict[str, ReferralService] = {}
+
+    def svc() -> ReferralService:  # opened on first use, not at import
+        if "svc" not in holder:
+            holder["svc"] = service() if callable(service) and not isinstance(service, ReferralService) else (
+                service or ReferralService())
+        return holder["svc"]
+
+    def render(request: Request, template: str, status: int = 200, **ctx) -> HTMLResponse:
+        csrf = csrf_token(request) if csrf_token else None
+        return templates.TemplateResponse(request, template, {"t": svc().text, "csrf": csrf, "errors": {},
+                                                              "prefix": "", **ctx}, status_code=status)
+
+    def message(request: Request, text: str, status: int) -> HTMLResponse:
+        return render(request, "message.html", status, message=text)
+
+    def stats_for(services) -> dict:
+        return {s.id: st for s in services if (st := svc().stats(s.id)) is not None}
+
+    def form_page(request, services, values, errors, status=200):
+        return render(request, "form.html", status, services=services, values=values, errors=errors,
+                      required=required_by_services(services), stats=stats_for(services), action="/referrals")
+
+    @router.get("/referrals/new", response_class=HTMLResponse)
+    def new_referral(request: Request, service_ids: list[str] = Query(default=[], alias="service"),
+                     user=Depends(get_current_user)):
+        try:
+            services = svc().services_for(service_ids)
+        except ServiceNotReferable:
+            return message(request, svc().text.form.no_services, 400)
+        if not services:
+            return message(request, svc().text.form.no_services, 400)
+        return form_page(request, services, {}, {})
+
+    @router.post("/referrals", dependencies=[Depends(verify_csrf)])
+    async def create(request: Request, user=Depends(get_current_user)):
+        form = await request.form()
+        values = {k: str(form.get(k, "")) for k in ReferralInput.TEXT_FIELDS}
+        values["consent"] = form.get("consent") in ("yes", "on", "true", "1")
+        inp = ReferralInput(service_ids=[str(s) for s in form.getlist("service")], **values)
+        try:
+            services = await run_in_threadpool(svc().services_for, inp.service_ids)
+            ref = await run_in_threadpool(svc().create_draft, user, inp)
+        except ServiceNotReferable:
+            return message(request, svc().text.form.no_services, 400)
+        except ReferralInvalid as exc:
+            return form_page(request, services, values, exc.problems, 422)
+        return RedirectResponse(f"/referrals/{ref.id}", status_code=303)
+
+    def guarded(request: Request, action: Callable[[], Response]) -> Response:
+        text = svc().text
+        try:
+            return action()
+        except NotAllowed:
+            return message(request, text.pages.not_allowed, 403)
+        except ReferralNotFound:
+            return message(request, text.pages.not_found, 404)
+        except WrongState as exc:
+            return message(request, str(exc), 409)
+
+    @router.get("/referrals/ack/{token}", response_class=HTMLResponse)
+    def ack_page(request: Request, token: str):
+        return _ack(request, token, None)
+
+    @router.post("/referrals/ack/{token}", response_class=HTMLResponse)
+    async def ack_reply(request: Request, token: str):
+        form = await request.form()
+        return await run_in_threadpool(_ack, request, token, str(form.get("status", "")))
+
+    def _ack(request: Request, token: str, status: str | None) -> Response:
+        try:
+            target = svc().acknowledge(token, status) if status else svc().target_for_token(token)
+        except (BadToken, ReferralNotFound):
+            return render(request, "ack.html", 400, bad_link=True)
+        except WrongState as exc:
+            return message(request, str(exc), 409)
+        return render(request, "ack.html", target=target, ref=target.referral_id[:8].upper(), thanks=bool(status),
+                      bad_link=False, ack_path=request.url.path)
+
+    @router.get("/referrals/{referral_id}", response_class=HTMLResponse)
+    def status_page(request: Request, referral_id: str, user=Depends(get_current_user)):
+        def show():
+            ref = svc().get(user, referral_id)
+            previews = [] if ref.erased_at else svc().preview(ref)
+            draft = any(t.status == "draft" and t.to_email for t in ref.targets)
+            return render(request, "referral.html", referral=ref, previews=previews, draft=draft)
+        return guarded(request, show)
+
+    @router.post("/referrals/{referral_id}/send", dependencies=[Depends(verify_csrf)])
+    def send(request: Request, referral_id: str, user=Depends(get_current_user)):
+        def go():
+            svc().send(user, referral_id)
+            return RedirectResponse(f"/referrals/{referral_id}", status_code=303)
+        return guarded(request, go)
+
+    @router.post("/referrals/{referral_id}/made/{service_id}", dependencies=[Depends(verify_csrf)])
+    def made(request: Request, referral_id: str, service_id: str, user=Depends(get_current_user)):
+        def go():
+            svc().mark_made(user, referral_id, service_id)
+            return RedirectResponse(f"/referrals/{referral_id}", status_code=303)
+        return guarded(request, go)
+
+    @router.get("/api/referrals/stats/{service_id}")
+    def stats(service_id: str, user=Depends(get_current_user)):
+        st = svc().stats(service_id)
+        body = None if st is None else {"median_seconds": st.median_seconds, "median_hours": st.median_hours,
+                                        "count": st.count}
+        return JSONResponse({"service_id": service_id, "stats": body})
+
+    return router

@@ -1,0 +1,149 @@
+"""The referral router through FastAPI's TestClient, on a real SQLite file and a real
+SMTP server. ``get_current_user`` and ``verify_csrf`` are stub dependencies (the
+front door supplies the real ones): the user comes from a test header."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi import FastAPI, Header, HTTPException, Request
+from fastapi.testclient import TestClient
+
+from referrals.service import ReferralService
+from referrals.web import create_router
+from tests.integration.test_referrals import SERVICES, User, port, settings, start_smtp  # noqa: F401 (fixtures)
+
+pytestmark = pytest.mark.integration
+
+USERS = {u.username: u for u in [User("alice"), User("bob"), User("tess", "trainer"), User("root", "admin")]}
+CSRF = {"X-CSRF-Token": "good-token"}
+
+
+def current_user(x_test_user: str = Header(...)):
+    return USERS[x_test_user]
+
+
+async def verify_csrf(request: Request, x_csrf_token: str | None = Header(default=None)):
+    """Like the front door's: the header, or (plain HTML forms) the hidden csrf_token field."""
+    given = x_csrf_token
+    if given is None and request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        given = (await request.form()).get("csrf_token")
+    if given != "good-token":
+        raise HTTPException(403, "bad csrf")
+
+
+@pytest.fixture
+def client(settings):  # noqa: F811
+    svc = ReferralService(settings, services=lambda: SERVICES)
+    app = FastAPI()
+    app.include_router(create_router(current_user, verify_csrf, service=svc, csrf_token=lambda r: "good-token"))
+    with TestClient(app) as c:
+        c.svc = svc
+        yield c
+
+
+FORM = {"service": ["food-bank-hackney", "housing-portal"], "consent": "yes", "resident_name": "Ada Example",
+        "phone": "07700 900123", "contact_preference": "phone", "need_what": "No food since benefits stopped.",
+        "need_since": "2 weeks", "urgency": "urgent", "language": "Turkish, needs an interpreter"}
+
+
+def as_user(name: str, **more) -> dict:
+    return {"X-Test-User": name, **more}
+
+
+def create(client, user="alice", form=FORM) -> str:
+    r = client.post("/referrals", data=form, headers=as_user(user, **CSRF), follow_redirects=False)
+    assert r.status_code == 303, r.text
+    return r.headers["location"].rsplit("/", 1)[1]
+
+
+def test_form_asks_for_what_the_services_need_with_accessible_labels(client):
+    r = client.get("/referrals/new", params={"service": ["food-bank-hackney", "housing-portal"]},
+                   headers=as_user("alice"))
+    assert r.status_code == 200
+    html = r.text
+    for field in ("consent", "resident_name", "phone", "need_what", "need_since", "urgency", "contact_preference",
+                  "access_needs", "language"):
+        assert f'for="{field}"' in html and f'id="{field}"' in html
+    assert "Org food-bank-hackney" in html and "contact number" in html
+    assert 'name="csrf_token" value="good-token"' in html and "govuk-checkboxes__input" in html
+
+
+def test_unknown_service_is_refused(client):
+    assert client.get("/referrals/new", params={"service": "nope"}, headers=as_user("alice")).status_code == 400
+
+
+def test_missing_consent_shows_the_error_summary(client):
+    form = {**FORM, "consent": ""}
+    r = client.post("/referrals", data=form, headers=as_user("alice", **CSRF))
+    assert r.status_code == 422
+    assert "govuk-error-summary" in r.text and 'href="#consent"' in r.text
+    assert "Without their consent no referral can be made" in r.text
+    assert 'value="Ada Example"' in r.text  # what was typed is kept
+    assert client.svc.stats("food-bank-hackney") is None
+
+
+def test_post_without_csrf_is_refused(client):
+    r = client.post("/referrals", data=FORM, headers=as_user("alice"))
+    assert r.status_code == 403
+    r = client.post("/referrals", data={**FORM, "csrf_token": "wrong"}, headers=as_user("alice"))
+    assert r.status_code == 403
+
+
+def test_plain_html_form_post_with_hidden_csrf_field_works(client):
+    r = client.post("/referrals", data={**FORM, "csrf_token": "good-token"}, headers=as_user("alice"),
+                    follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/referrals/")
+
+
+def test_only_the_referring_worker_and_admins_can_read_a_referral(client):
+    rid = create(client)
+    mine = client.get(f"/referrals/{rid}", headers=as_user("alice"))
+    assert mine.status_code == 200 and "Ada Example" in mine.text
+    assert client.get(f"/referrals/{rid}", headers=as_user("root")).status_code == 200
+    for other in ("bob", "tess"):
+        r = client.get(f"/referrals/{rid}", headers=as_user(other))
+        assert r.status_code == 403 and "Ada" not in r.text
+        r = client.post(f"/referrals/{rid}/send", headers=as_user(other, **CSRF), follow_redirects=False)
+        assert r.status_code == 403
+    assert client.get("/referrals/0123456789abcdef0123456789abcdef", headers=as_user("root")).status_code == 404
+
+
+def test_preview_send_mark_made_and_reply_link(client, start_smtp):  # noqa: F811
+    inbox = start_smtp()
+    rid = create(client)
+    preview = client.get(f"/referrals/{rid}", headers=as_user("alice")).text
+    assert "Check the referral before sending" in preview and "Name: Ada Example" in preview
+    assert "Make this referral yourself" in preview  # the portal service: text for copying
+    r = client.post(f"/referrals/{rid}/send", headers=as_user("alice", **CSRF), follow_redirects=False)
+    assert r.status_code == 303
+    assert len(inbox.messages) == 1 and inbox.messages[0][0] == ["referrals@foodbank.example.org"]
+    status = client.get(f"/referrals/{rid}", headers=as_user("alice")).text
+    assert 'data-service="food-bank-hackney"' in status and re.search(r'data-status="sent" data-service="food', status)
+    r = client.post(f"/referrals/{rid}/made/housing-portal", headers=as_user("alice", **CSRF), follow_redirects=False)
+    assert r.status_code == 303
+    assert re.search(r'data-status="made" data-service="housing-portal"',
+                     client.get(f"/referrals/{rid}", headers=as_user("alice")).text)
+    body = inbox.messages[0][1].get_content()
+    path = "/referrals/ack/" + body.split("/referrals/ack/")[1].split()[0]
+    page = client.get(path)  # no login
+    assert page.status_code == 200 and 'value="accepted"' in page.text and "Ada" not in page.text
+    done = client.post(path, data={"status": "accepted"})
+    assert done.status_code == 200 and 'data-status="accepted"' in done.text
+    assert client.get(path[:-3] + "abc").status_code == 400
+    stats = client.get("/api/referrals/stats/food-bank-hackney", headers=as_user("bob")).json()
+    assert stats["service_id"] == "food-bank-hackney" and stats["stats"]["count"] == 1
+    assert stats["stats"]["median_seconds"] >= 0
+
+
+def test_stats_without_responses_is_null(client):
+    r = client.get("/api/referrals/stats/food-bank-hackney", headers=as_user("alice"))
+    assert r.json() == {"service_id": "food-bank-hackney", "stats": None}
+
+
+def test_smtp_down_shows_queued(client):
+    rid = create(client, form={**FORM, "service": ["food-bank-hackney"]})
+    client.post(f"/referrals/{rid}/send", headers=as_user("alice", **CSRF))
+    page = client.get(f"/referrals/{rid}", headers=as_user("alice")).text
+    assert 'data-status="queued"' in page and "Nothing is lost" in page

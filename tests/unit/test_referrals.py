@@ -1,0 +1,178 @@
+"""Referrals, pure logic: form validation and consent, reply-link tokens, back-off,
+the wording file, and the referral email check in `kb validate`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import textwrap
+
+import pytest
+
+from knowledge_base.cli import main as kb
+from knowledge_base.schema import ItemFile, Service
+from referrals.errors import BadToken, ConsentRequired, ReferralInvalid
+from referrals.forms import ReferralInput, referable, required_by_services, validate
+from referrals.queue import backoff
+from referrals.text import ReferralTextError, load_text, render_email
+from referrals.tokens import make_token, read_token
+
+pytestmark = pytest.mark.unit
+
+TEXT = load_text()
+NOW = dt.datetime(2026, 11, 26, 10, 0)
+
+
+def service(sid="food-bank-hackney", route="email", email="referrals@foodbank.example.org", needs=(),
+            professional=True) -> Service:
+    referral = {"route": route, "how": "Send the referral by email.", "needs": list(needs),
+                "accepts_professional_referrals": professional}
+    if email:
+        referral["email"] = email
+    return ItemFile.model_validate({"items": [{
+        "id": sid, "type": "service", "title": f"Service {sid}", "organisation": f"Org {sid}",
+        "description": "A service used in tests only.", "categories": ["food"], "boroughs": ["hackney"],
+        "say_this": ["We can help."], "steps": ["Refer."], "contacts": [{"kind": "web", "value": "https://example.org"}],
+        "source": "https://example.org", "owner": "training-team", "last_reviewed": "2026-01-01",
+        "review_by": "2027-01-01", "referral": referral}]}).items[0]
+
+
+def good_input(**over) -> ReferralInput:
+    base = dict(service_ids=["food-bank-hackney"], consent=True, resident_name="Ada Example", phone="07700 900123",
+                contact_preference="phone", need_what="No food in the house since benefits stopped.",
+                need_since="2 weeks", urgency="urgent", language="English")
+    return ReferralInput(**{**base, **over})
+
+
+def test_consent_missing_is_refused_with_a_clear_message():
+    with pytest.raises(ConsentRequired) as exc:
+        validate(good_input(consent=False), [service()], TEXT)
+    assert exc.value.problems["consent"] == TEXT.errors.consent
+    assert "consent" in TEXT.errors.consent.lower() and "no referral" in TEXT.errors.consent.lower()
+
+
+def test_consent_missing_reports_other_problems_too():
+    with pytest.raises(ConsentRequired) as exc:
+        validate(good_input(consent=False, resident_name="  ", urgency="whenever"), [service()], TEXT)
+    assert list(exc.value.problems) == ["consent", "resident_name", "urgency"]  # in page order
+
+
+def test_a_good_referral_is_cleaned():
+    clean = validate(good_input(resident_name="  Ada   Example "), [service()], TEXT)
+    assert clean.resident_name == "Ada Example"
+
+
+def test_needs_of_the_chosen_services_make_fields_required():
+    svc = service(needs=["Date of birth", "Address and postcode", "what the problem is"])
+    assert required_by_services([svc]) == {"date_of_birth", "address"}
+    with pytest.raises(ReferralInvalid) as exc:
+        validate(good_input(), [svc], TEXT)
+    assert set(exc.value.problems) == {"date_of_birth", "address"}
+    assert not isinstance(exc.value, ConsentRequired)
+
+
+@pytest.mark.parametrize("pref, missing", [("phone", "phone"), ("text", "phone"), ("email", "email"),
+                                           ("letter", "address")])
+def test_contact_preference_needs_its_detail(pref, missing):
+    with pytest.raises(ReferralInvalid) as exc:
+        validate(good_input(contact_preference=pref, phone=""), [service()], TEXT)
+    assert missing in exc.value.problems
+
+
+def test_resident_email_is_checked():
+    with pytest.raises(ReferralInvalid) as exc:
+        validate(good_input(email="ada at example"), [service()], TEXT)
+    assert exc.value.problems == {"email": TEXT.errors.email_invalid}
+
+
+def test_services_that_do_not_take_professional_referrals_are_not_referable():
+    assert referable(service())
+    assert not referable(service(professional=False))
+    with pytest.raises(ReferralInvalid) as exc:
+        validate(good_input(), [service(professional=False)], TEXT)
+    assert "services" in exc.value.problems
+
+
+def test_invalid_messages_carry_no_personal_data():
+    with pytest.raises(ReferralInvalid) as exc:
+        validate(good_input(email="ada.secret at example", consent=True), [service()], TEXT)
+    assert "ada.secret" not in str(exc.value)
+
+
+def test_reply_token_round_trip_tamper_and_expiry():
+    key = b"k" * 32
+    token = make_token(key, 42, NOW + dt.timedelta(days=90))
+    assert read_token(key, token, NOW) == 42
+    with pytest.raises(BadToken):
+        read_token(b"other-key", token, NOW)
+    payload, sig = token.split(".")
+    forged = make_token(b"attacker", 43, NOW + dt.timedelta(days=90)).split(".")[0] + "." + sig
+    with pytest.raises(BadToken):
+        read_token(key, forged, NOW)
+    with pytest.raises(BadToken):
+        read_token(key, token, NOW + dt.timedelta(days=91))
+    with pytest.raises(BadToken):
+        read_token(key, "not-a-token", NOW)
+
+
+def test_backoff_doubles_up_to_the_cap():
+    delays = [backoff(n, 60, 3600).total_seconds() for n in range(1, 9)]
+    assert delays == [60, 120, 240, 480, 960, 1920, 3600, 3600]
+
+
+def test_email_subject_has_no_personal_data():
+    ctx = {k: "" for k in ("date_of_birth", "address", "phone", "email", "contact_notes", "need_tried",
+                           "access_needs", "language")}
+    ctx.update(resident_name="Ada Example", need_what="food", need_since="2 weeks", ref="AB12CD34",
+               urgency="Urgent", contact_preference="Phone call", consent_at="26 November 2026 10:00 UTC",
+               organisation="Org", service_title="Service", worker="alice", ack_url="http://x/referrals/ack/t",
+               other_services=["Other org"])
+    subject, body = render_email(TEXT, ctx)
+    assert "Ada" not in subject and "AB12CD34" in subject
+    assert "Name: Ada Example" in body and "http://x/referrals/ack/t" in body and "also going to: Other org" in body
+
+
+def test_broken_wording_file_is_reported_with_file_and_line(tmp_path):
+    bad = tmp_path / "content.yml"
+    from referrals.text import CONTENT
+
+    bad.write_text(CONTENT.read_text().replace("  summary_title:", "  sumary_title:"))
+    with pytest.raises(ReferralTextError) as exc:
+        load_text(bad)
+    lines = [p.line for p in exc.value.problems]
+    expected = next(i for i, ln in enumerate(bad.read_text().splitlines(), 1) if "sumary_title" in ln)
+    assert expected in lines
+
+
+def test_kb_validate_catches_a_bad_referral_email(tmp_path, capsys):
+    text = textwrap.dedent("""\
+        items:
+          - id: test-service
+            type: service
+            title: Test service
+            organisation: Test org
+            description: A service used in tests only.
+            categories: [food]
+            boroughs: [hackney]
+            say_this: ["We can help with food."]
+            steps: ["Give the number."]
+            contacts: [{kind: web, value: "https://example.org"}]
+            referral:
+              route: email
+              how: Email the referral team.
+              email: referrals at example dot org
+            source: https://example.org
+            owner: training-team
+            last_reviewed: 2026-01-01
+            review_by: 2027-01-01
+    """)
+    path = tmp_path / "services" / "bad.yml"
+    path.parent.mkdir()
+    path.write_text(text)
+    assert kb(["--content", str(tmp_path), "validate"]) == 1
+    err = capsys.readouterr().err
+    assert "bad.yml:15:" in err and "referral.email" in err and "not a valid email address" in err
+
+
+def test_kb_accepts_a_good_referral_email():
+    svc = service(email="referrals.team+hackney@foodbank.example.org.uk")
+    assert svc.referral.email == "referrals.team+hackney@foodbank.example.org.uk"

@@ -1,0 +1,133 @@
+"""Retention on a real SQLite tracker store with Rasa's ``events`` schema."""
+
+import sqlite3
+import time
+
+import pytest
+
+from frontline import retention
+from frontline.retention import RetentionError, RetentionTimer, delete_conversation, purge_conversations
+
+pytestmark = pytest.mark.unit
+
+DAY = 24 * 60 * 60
+# the table exactly as Rasa 3.6's SQLTrackerStore creates it on SQLite
+RASA_EVENTS = """CREATE TABLE events (id INTEGER NOT NULL, sender_id VARCHAR(255) NOT NULL,
+ type_name VARCHAR(255) NOT NULL, timestamp FLOAT, intent_name VARCHAR(255), action_name VARCHAR(255),
+ data TEXT, PRIMARY KEY (id))"""
+
+
+@pytest.fixture
+def db(tmp_path, monkeypatch):
+    path = tmp_path / "tracker.db"
+    con = sqlite3.connect(path)
+    con.execute(RASA_EVENTS)
+    con.execute("CREATE INDEX ix_events_sender_id ON events (sender_id)")
+    now = time.time()
+    rows = [("old", now - 40 * DAY), ("old", now - 35 * DAY),
+            ("mixed", now - 50 * DAY), ("mixed", now - 2 * DAY),   # still in use: kept whole
+            ("new", now - 1 * DAY), ("new", now)]
+    con.executemany("INSERT INTO events (sender_id, type_name, timestamp, data) VALUES (?, 'user', ?, '{}')", rows)
+    con.commit()
+    con.close()
+    monkeypatch.delenv("FRONTLINE_PG_HOST", raising=False)
+    monkeypatch.setenv("FRONTLINE_TRACKER_URL", f"sqlite:///{path}")
+    return path
+
+
+def senders(path):
+    con = sqlite3.connect(path)
+    try:
+        return sorted({r[0] for r in con.execute("select sender_id from events")})
+    finally:
+        con.close()
+
+
+def test_purge_deletes_whole_conversations_whose_last_event_is_older_than_the_period(db):
+    assert purge_conversations(30) == 1
+    assert senders(db) == ["mixed", "new"]
+    assert purge_conversations(1) == 1  # "mixed" ended 2 days ago
+    assert senders(db) == ["new"]
+
+
+def test_delete_one_conversation_and_report_a_missing_one(db):
+    assert delete_conversation("mixed") == 2
+    assert delete_conversation("mixed") == 0
+    assert senders(db) == ["new", "old"]
+
+
+def test_a_store_rasa_has_not_created_yet_is_empty_not_an_error(tmp_path):
+    url = f"sqlite:///{tmp_path / 'none.db'}"
+    assert purge_conversations(30, url=url) == 0 and delete_conversation("x", url=url) == 0
+
+
+def test_retention_days_from_env(monkeypatch):
+    monkeypatch.delenv("FRONTLINE_RETENTION_DAYS", raising=False)
+    assert retention.retention_days() == 30
+    monkeypatch.setenv("FRONTLINE_RETENTION_DAYS", "7")
+    assert retention.retention_days() == 7
+    for bad in ("0", "-3", "a week"):
+        monkeypatch.setenv("FRONTLINE_RETENTION_DAYS", bad)
+        with pytest.raises(RetentionError, match="FRONTLINE_RETENTION_DAYS"):
+            retention.retention_days()
+    with pytest.raises(RetentionError):
+        purge_conversations(0)
+
+
+def test_tracker_url_follows_the_rasa_settings(monkeypatch, tmp_path):
+    monkeypatch.delenv("FRONTLINE_TRACKER_URL", raising=False)
+    monkeypatch.delenv("FRONTLINE_PG_HOST", raising=False)
+    monkeypatch.setenv("FRONTLINE_DATA_DIR", str(tmp_path))
+    assert retention.tracker_url() == f"sqlite:///{tmp_path / 'tracker.db'}"
+    monkeypatch.setenv("FRONTLINE_PG_HOST", "db.internal")
+    monkeypatch.setenv("FRONTLINE_PG_PORT", "6432")
+    monkeypatch.setenv("FRONTLINE_PG_DB", "rasa")
+    monkeypatch.setenv("FRONTLINE_PG_USER", "rasa")
+    monkeypatch.setenv("FRONTLINE_PG_PASSWORD", "p@ss/word")
+    assert retention.tracker_url() == "postgresql+psycopg2://rasa:p%40ss%2Fword@db.internal:6432/rasa"
+
+
+def test_timer_purges_at_start_and_stops(db):
+    timer = RetentionTimer(days=30, interval=3600).start()
+    deadline = time.monotonic() + 10
+    while timer.runs == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    timer.stop()
+    assert timer.runs == 1 and senders(db) == ["mixed", "new"]
+
+
+def test_timer_survives_an_unreachable_store(tmp_path, caplog):
+    timer = RetentionTimer(days=30, url=f"sqlite:///{tmp_path / 'no' / 'such' / 'dir.db'}")
+    assert timer.run_once() is None
+    assert "conversation purge failed" in caplog.text
+
+
+def test_cli_delete_and_purge(db, capsys):
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="frontline")
+    retention.add_conversation_parsers(parser.add_subparsers(dest="cmd", required=True))
+
+    def run(*argv):
+        args = parser.parse_args(argv)
+        return args.handler(args)
+
+    assert run("conversations", "delete", "old") == 0
+    assert "deleted conversation 'old' (2 events)" in capsys.readouterr().out
+    assert run("conversations", "delete", "old") == 1
+    assert "no conversation with sender id 'old'" in capsys.readouterr().err
+    assert run("conversations", "purge", "--days", "1") == 0
+    assert "deleted 1 conversation(s) with no activity in the last 1 days" in capsys.readouterr().out
+    assert senders(db) == ["new"]
+
+
+def test_cli_unreachable_store_is_one_clean_line(tmp_path, monkeypatch, capsys):
+    import argparse
+
+    monkeypatch.setenv("FRONTLINE_TRACKER_URL", f"sqlite:///{tmp_path / 'no' / 'such' / 'dir.db'}")
+    parser = argparse.ArgumentParser(prog="frontline")
+    retention.add_conversation_parsers(parser.add_subparsers(dest="cmd", required=True))
+    args = parser.parse_args(["conversations", "purge"])
+    assert args.handler(args) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("frontline: cannot reach the tracker store") and "\n" not in err

@@ -64,8 +64,8 @@ bench: index train ## speed and quality, side by side with the baselines
 	$(PY) -m bench.run
 
 lock: ## re-pin both environments from what is installed now
-	.venv/bin/pip freeze --exclude-editable | grep -v '^-e' > requirements/app.lock.txt
-	.venv-rasa/bin/pip freeze --exclude-editable | grep -v '^-e' > requirements/rasa.lock.txt
+	.venv/bin/pip freeze --exclude-editable | grep -v -e '^-e' -e '^frontline-assistant==' > requirements/app.lock.txt
+	.venv-rasa/bin/pip freeze --exclude-editable | grep -v -e '^-e' -e '^frontline-assistant==' > requirements/rasa.lock.txt
 
 clean: ## remove generated files (keeps the environments)
 	rm -rf var/index models var/test-results

@@ -196,6 +196,9 @@ class ActionFlowFinished(Action):
                 step_messages(dispatcher, turn.view)
                 if state.get("status") == "done":
                     dispatcher.utter_message(response="utter_flow_summary", summary=F.summary(state))
+                    from .refreshers import offer_related
+
+                    events += offer_related(dispatcher, tracker, state["flow"])
             except F.FlowError:
                 log.warning("unusable flow state at the end of a guide")
         stack = list(tracker.get_slot("flow_stack") or [])

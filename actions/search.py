@@ -81,6 +81,16 @@ def answer_search(dispatcher: CollectingDispatcher, text: str) -> list[dict[str,
     return []
 
 
+def offer_after_answer(dispatcher: CollectingDispatcher, tracker: Tracker, events) -> list[dict[str, Any]]:
+    """After a direct answer, offer the related refresher (once per conversation)."""
+    item_id = next((e["value"] for e in events if e.get("name") == "last_item_id"), None)
+    if not item_id:
+        return []
+    from .refreshers import offer_related
+
+    return offer_related(dispatcher, tracker, item_id)
+
+
 class ActionSearchKnowledge(Action):
     def name(self) -> str:
         return "action_search_knowledge"
@@ -92,7 +102,8 @@ class ActionSearchKnowledge(Action):
             from .flows import start_events
 
             return [*start_events(risk_flow, tracker), FollowupAction("flow_form")]
-        return answer_search(dispatcher, text)
+        events = answer_search(dispatcher, text)
+        return events + offer_after_answer(dispatcher, tracker, events)
 
 
 class ActionShowItem(Action):
@@ -105,4 +116,5 @@ class ActionShowItem(Action):
         if item is None:
             dispatcher.utter_message(response="utter_kb_item_gone")
             return []
-        return utter_item(dispatcher, item)
+        events = utter_item(dispatcher, item)
+        return events + offer_after_answer(dispatcher, tracker, events)

@@ -287,6 +287,14 @@ def say(url: str, sender: str, message: str, timeout: float = 120) -> list[dict]
     return r.json()
 
 
+def unavailable_text() -> str:
+    """The channel's guaranteed reply (domain response utter_assistant_unavailable, with the 999 rule)."""
+    import yaml
+
+    responses = yaml.safe_load((ROOT / "bot" / "domain" / "core.yml").read_text())["responses"]
+    return responses["utter_assistant_unavailable"][0]["text"]
+
+
 def text_of(replies: list[dict]) -> str:
     return "\n".join(m.get("text") or "" for m in replies)
 

@@ -12,15 +12,13 @@ from __future__ import annotations
 import concurrent.futures as cf
 import statistics
 import time
-from pathlib import Path
 
 import httpx
 import pytest
-import yaml
 
 from knowledge_base import flows as F
 
-from .services import FlowWalk, text_of
+from .services import FlowWalk, text_of, unavailable_text
 
 pytestmark = pytest.mark.slow
 
@@ -29,11 +27,6 @@ TURNS = 20
 FLOW_TURNS = 10  # at most; the rest are searches
 SEARCHES = ["food bank voucher", "council tax support", "can't get to the shops and can't order online",
             "how do I refer to Citizens Advice", "help with energy bills", "free school meals"]
-DOMAIN = Path(__file__).resolve().parents[2] / "bot" / "domain" / "core.yml"
-
-
-def unavailable_text() -> str:
-    return yaml.safe_load(DOMAIN.read_text())["responses"]["utter_assistant_unavailable"][0]["text"]
 
 
 def test_the_rasa_http_api_is_off_in_the_running_stack(stack):

@@ -122,8 +122,11 @@ def test_finished_guide_gives_a_case_note_without_resident_details():
     assert turn.state["status"] == "done"
     d = CollectingDispatcher()
     ActionFlowFinished().run(d, tracker("1", slots={"flow_state": turn.state}), {})
-    assert d.messages[-1]["response"] == "utter_flow_summary"
-    assert flow.title in d.messages[-1]["summary"]
+    summary = next(m for m in d.messages if m.get("response") == "utter_flow_summary")
+    assert flow.title in summary["summary"]
+    # the related refresher is offered once, after the case note
+    offers = [m for m in d.messages if m.get("response") == "utter_refresher_offer"]
+    assert len(offers) <= 1
 
 
 def test_a_corrupt_flow_state_does_not_crash():

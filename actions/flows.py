@@ -137,7 +137,7 @@ class ValidateFlowForm(FormValidationAction):
 
     async def extract_flow_answer(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                   domain: DomainDict) -> dict[str, Any]:
-        if tracker.active_loop_name != "flow_form" or tracker.latest_action_name != "action_listen":
+        if tracker.active_loop_name != "flow_form" or tracker.get_slot("requested_slot") != "flow_answer":
             return {}
         return {"flow_answer": _text(tracker) or " "}
 

@@ -122,7 +122,7 @@ class ValidateQuizForm(FormValidationAction):
 
     async def extract_quiz_answer(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                   domain: DomainDict) -> dict[str, Any]:
-        if tracker.active_loop_name != "quiz_form" or tracker.latest_action_name != "action_listen":
+        if tracker.active_loop_name != "quiz_form" or tracker.get_slot("requested_slot") != "quiz_answer":
             return {}
         return {"quiz_answer": _text(tracker) or " "}
 

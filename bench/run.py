@@ -342,6 +342,7 @@ def stock_stage(r: dict, model: Path, msgs: list[str], tmp: Path) -> None:
         proc = subprocess.Popen([str(RASA_BIN), "run", "--model", str(model), "--interface", "127.0.0.1",
                                  "--port", str(port), "--credentials", "credentials.yml"], cwd=STOCK_DIR,
                                 env=stock_env(), stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
+        print(f"  rasa run on port {port}, waiting for the REST channel to answer ...", flush=True)
         try:
             r["stock_startup_s"] = _wait_http(f"http://127.0.0.1:{port}/webhooks/rest/", proc)
             print(f"  stock Rasa answering after {r['stock_startup_s']:.1f}s", flush=True)
@@ -383,6 +384,7 @@ def ours_stage(r: dict, why: dict, msgs: list[str], tmp: Path) -> None:
     from tests.e2e.conftest import start_stack, stop_stack
 
     stage("3b/5 our stack (action server, Rasa, front door as `make run` starts them): start-up and messages")
+    print("  starting the supervisor (`frontline run`), waiting for every process to answer ...", flush=True)
     t0 = time.monotonic()
     stack = start_stack(tmp / "ours")
     r["startup_s"] = time.monotonic() - t0
@@ -394,6 +396,7 @@ def ours_stage(r: dict, why: dict, msgs: list[str], tmp: Path) -> None:
             f"{k[8:-2]} {v:.1f}s" for k, v in r.items() if k.startswith("startup_") and k != "startup_s") + ")")
         pids = _stack_pids(stack.proc.pid)
         r.update(message_figures(stack.rasa, msgs, "", "ours"))
+        _guard(r, why, ("actions_direct_p95_ms",), "action server alone", action_direct, r, stack.actions, msgs)
         stage("4/5 resident memory of each process (after the message load)")
         for name in ("actions", "rasa", "web"):
             r[f"rss_{name}_mb"] = rss_mb(pids[name]) if name in pids else None
@@ -404,6 +407,29 @@ def ours_stage(r: dict, why: dict, msgs: list[str], tmp: Path) -> None:
         frontdoor_stage(r, why, stack, msgs)
     finally:
         stop_stack(stack)
+
+
+def action_direct(r: dict, actions_url: str, msgs: list[str], n: int = 60) -> None:
+    """The action server's share of a message: ``action_search_knowledge`` called
+    directly on its webhook, as Rasa calls it (sequential, warm)."""
+    import httpx
+
+    def body(i: int, text: str) -> dict:
+        sender = f"bench-direct-{i}"
+        return {"next_action": "action_search_knowledge", "sender_id": sender, "version": "3.6.21", "domain": {},
+                "tracker": {"sender_id": sender, "slots": {}, "events": [], "paused": False, "followup_action": None,
+                            "active_loop": {}, "latest_action_name": "action_listen",
+                            "latest_message": {"text": text, "intent": {"name": "ask_knowledge"}, "entities": []}}}
+
+    lat = []
+    with httpx.Client(timeout=60) as client:
+        for i, text in enumerate(msgs[:n]):
+            t = time.perf_counter()
+            client.post(f"{actions_url}/webhook", json=body(i, text)).raise_for_status()
+            lat.append((time.perf_counter() - t) * 1000)
+    r.update(actions_direct_p50_ms=percentile(lat, 50), actions_direct_p95_ms=percentile(lat, 95))
+    print(f"  action server alone (search action, direct webhook): p50 {r['actions_direct_p50_ms']:.0f} ms, "
+          f"p95 {r['actions_direct_p95_ms']:.0f} ms ({len(lat)} calls)", flush=True)
 
 
 def frontdoor_stage(r: dict, why: dict, stack, msgs: list[str], n: int = 30) -> None:
@@ -488,6 +514,8 @@ def format_table(r: dict, why: dict | None = None) -> str:
          f"stock {_f(g('stock_seq_p50_ms'))} / {_f(g('stock_seq_p95_ms'))} ms; ours/stock p50 "
          f"{_f(_ratio(g('seq_p50_ms'), g('stock_seq_p50_ms')), '.2f', 'x')}", "p50 <= 1.3 x stock",
          _met(t["sequential message p50 <= 1.3 x stock"])),
+        ("  of which: action server alone, search action p50 / p95",
+         f"{_f(g('actions_direct_p50_ms'))} / {_f(g('actions_direct_p95_ms'))} ms", "", "", ""),
         ("10 concurrent conversations: throughput, p95",
          f"{_f(g('conc10_msg_per_s'), '.1f')} msg/s, {_f(g('conc10_p95_ms'))} ms",
          f"stock {_f(g('stock_conc10_msg_per_s'), '.1f')} msg/s, {_f(g('stock_conc10_p95_ms'))} ms; ours/stock "

@@ -258,7 +258,8 @@ class Services:
         return proc
 
     def rasa_server(self, action_url: str, extra_env: dict, endpoints: Path = SCALE_ENDPOINTS,
-                    name: str = "rasa", port: int | None = None) -> Proc:
+                    name: str = "rasa", port: int | None = None,
+                    credentials: Path = ROOT / "bot" / "credentials.yml") -> Proc:
         settings = Settings()
         model = model_path(settings)
         if not model.exists():
@@ -266,7 +267,7 @@ class Services:
         port = port or free_port()
         env = {**rasa_env(), "ACTION_SERVER_URL": action_url, **extra_env}
         proc = Proc(name, [str(settings.rasa_bin), "run", "--model", str(model), "--interface", "127.0.0.1",
-                           "--port", str(port), "--credentials", "bot/credentials.yml", "--endpoints",
+                           "--port", str(port), "--credentials", str(credentials), "--endpoints",
                            str(endpoints)], env, self.tmp / f"{name}.log",
                     ready_url=f"http://127.0.0.1:{port}/webhooks/rest/")
         proc.port = port

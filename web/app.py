@@ -51,6 +51,24 @@ class FeedbackIn(BaseModel):
     log_id: Optional[int] = Field(default=None, ge=1, description="search_log row of the answer (kb gaps)")
 
 
+_trial = {}
+
+
+def trial_search(query: str) -> dict:
+    """'Try a question' on the trainer console: the shipped search over the current
+    content, loaded once per process on first use (trainers only)."""
+    from knowledge_base.search import KnowledgeSearch
+
+    if "ks" not in _trial:
+        ks = KnowledgeSearch.create()
+        ks.warm_up()
+        _trial["ks"] = ks
+    out = _trial["ks"].run(query[:1000], top_k=5)
+    return {"confidence": out["confidence"], "hits": [
+        {"id": h.id, "title": h.item.title, "score": round(h.score, 3), "dense": round(h.dense, 3),
+         "bm25": round(h.bm25, 2)} for h in out["hits"]]}
+
+
 def merge_cards(messages: list[dict]) -> list[dict]:
     """An answer arrives as text messages (for REST clients) followed by a card
     that says how many of them it replaces; the panel shows the card only."""
@@ -248,8 +266,19 @@ def create_app(rasa_url: str | None = None, secret: str | None = None,
         return page(request, "chat", "chat.html")
 
     @app.get("/trainer", response_class=HTMLResponse)
-    def trainer(request: Request):
-        return page(request, "trainer", "trainer.html", content_status=trainer_status(settings.content_dir))
+    def trainer(request: Request, q: str = ""):
+        import datetime as dt
+
+        from knowledge_base.gaps import gap_report
+
+        try:
+            gaps, _ = gap_report(dt.date.today() - dt.timedelta(days=30), directory=settings.data_dir, limit=20)
+        except Exception as exc:  # the console still shows content status
+            log.warning("gap report unavailable: %s", type(exc).__name__)
+            gaps = []
+        tried = trial_search(q) if q.strip() else None
+        return page(request, "trainer", "trainer.html", content_status=trainer_status(settings.content_dir),
+                    gaps=gaps, q=q, tried=tried)
 
     @app.get("/admin", response_class=HTMLResponse)
     def admin(request: Request):
@@ -290,7 +319,7 @@ def create_app(rasa_url: str | None = None, secret: str | None = None,
             try:
                 from knowledge_base.gaps import record_feedback
 
-                record_feedback(body.log_id, body.helpful, body.reason)
+                record_feedback(body.log_id, body.helpful, body.reason, directory=settings.data_dir)
             except Exception as exc:
                 log.warning("feedback not linked to the search log: %s", type(exc).__name__)
         return {"status": "saved"}

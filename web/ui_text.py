@@ -92,6 +92,18 @@ class Trainer(_Strict):
     stale: str
     none_stale: str
     no_problems: str
+    gaps: str
+    gaps_intro: str
+    none_gaps: str
+    gap_message: str
+    gap_count: str
+    gap_top_item: str
+    try_heading: str
+    try_label: str
+    try_button: str
+    try_confidence: str
+    try_item: str
+    try_score: str
 
 
 class Admin(_Strict):

@@ -1,0 +1,65 @@
+"""Trainer console: gaps from the search log, 'try a question', feedback linked to the log."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+import web.app as webapp
+from knowledge_base.embedders import FakeEmbedder
+from knowledge_base.gaps import gap_report, log_search
+from web import auth
+from web.app import create_app
+from web.config import WebSettings
+from web.db import make_sessionmaker
+from web.testing import sign_in
+
+pytestmark = pytest.mark.unit
+PW = "plum tractor violin 1"
+
+
+@pytest.fixture(autouse=True)
+def _cheap_argon2(monkeypatch):
+    from argon2 import PasswordHasher
+
+    cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    monkeypatch.setattr(auth, "_hasher", cheap)
+    monkeypatch.setattr(auth, "_DUMMY_HASH", cheap.hash("dummy"))
+
+
+def client_for(tmp_path, role):
+    with make_sessionmaker(tmp_path)() as s:
+        auth.add_user(s, f"{role}1", role, PW)
+    c = TestClient(create_app(rasa_url="http://127.0.0.1:9", secret="s", settings=WebSettings(data_dir=tmp_path)))
+    return c, {"X-CSRF-Token": sign_in(c, f"{role}1", PW)}
+
+
+def test_gaps_are_listed_for_trainers(tmp_path):
+    for _ in range(3):
+        log_search("res needs a blue badge for parking", None, 0.1, "none", directory=tmp_path)
+    log_search("food bank voucher", "how-food-bank-vouchers-work", 0.7, "answer", directory=tmp_path)
+    c, _ = client_for(tmp_path, "trainer")
+    page = c.get("/trainer").text
+    assert "blue badge" in page and "food bank voucher" not in page
+
+
+def test_try_a_question_shows_ranked_items(tmp_path, monkeypatch, fake_search):
+    monkeypatch.setitem(webapp._trial, "ks", fake_search)
+    c, _ = client_for(tmp_path, "trainer")
+    page = c.get("/trainer", params={"q": "food bank voucher"}).text
+    assert 'id="try-results"' in page and "Confidence:" in page
+
+
+def test_workers_cannot_open_the_console(tmp_path):
+    c, _ = client_for(tmp_path, "worker")
+    assert c.get("/trainer").status_code == 403
+
+
+def test_not_helpful_feedback_marks_the_logged_search(tmp_path):
+    log_id = log_search("landlord changed locks", "illegal-eviction-lockout", 0.6, "answer", directory=tmp_path)
+    c, h = client_for(tmp_path, "worker")
+    r = c.post("/api/feedback", json={"item_id": "illegal-eviction-lockout", "helpful": False, "log_id": log_id,
+                                      "reason": "wrong borough"}, headers=h)
+    assert r.status_code == 200
+    gaps, _ = gap_report(__import__("datetime").date(2000, 1, 1), directory=tmp_path)
+    assert [g.text for g in gaps] == ["landlord changed locks"] and gaps[0].unhelpful == 1

@@ -15,7 +15,7 @@ RASA := .venv-rasa/bin/rasa
 MODEL = $(shell $(PY) -c 'from frontline.training import model_path; from frontline.settings import Settings; print(model_path(Settings()))')
 RESULTS := var/test-results
 
-.PHONY: help install install-test validate index train run test test-unit test-integration test-rasa test-e2e eval bench lock clean
+.PHONY: help install install-test validate index train run test test-unit test-integration test-rasa test-e2e eval bench audit lock clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -62,6 +62,9 @@ eval: index ## search quality on the dev set: BM25 vs dense vs hybrid
 
 bench: index train ## speed and quality, side by side with the baselines
 	$(PY) -m bench.run
+
+audit: install-test ## audit both lock files for known vulnerabilities (pip-audit)
+	@scripts/audit.sh
 
 lock: ## re-pin both environments from what is installed now
 	.venv/bin/pip freeze --exclude-editable | grep -v -e '^-e' -e '^frontline-assistant==' > requirements/app.lock.txt

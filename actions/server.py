@@ -16,6 +16,8 @@ import os
 from rasa_sdk.endpoint import create_app
 from rasa_sdk.executor import ActionExecutor
 
+from actions.security import protect
+
 
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="python -m actions.server")
@@ -26,6 +28,7 @@ def main(argv: list[str] | None = None) -> None:
     executor = ActionExecutor()
     executor.register_package("actions")
     app = create_app(executor, cors_origins=None)
+    protect(app, args.host)  # with FRONTLINE_ACTIONS_SECRET set, /webhook needs the Bearer secret
     app.run(host=args.host, port=args.port, single_process=True, access_log=False, motd=False)
 
 

@@ -261,6 +261,8 @@ def _plan(msgs: list[str], convs: int, per_conv: int, tag: str, offset: int = 0)
 
 
 LOADS = (("seq", 16, 5, False), ("conc10", 10, 8, True), ("conc50", 50, 4, True))
+# Greetings both assistants answer from Rasa alone (no action server): isolates Rasa's own cost.
+SMALL_TALK = ["hello", "hi", "hey"]
 
 
 def message_figures(rasa_url: str, msgs: list[str], prefix: str, run_id: str) -> dict:
@@ -277,6 +279,10 @@ def message_figures(rasa_url: str, msgs: list[str], prefix: str, run_id: str) ->
         print(f"  {name:6s} {convs:2d} conversations: {res['n']} replies in {res['wall_s']:.1f}s, "
               f"{res['msg_per_s']:.1f} msg/s, p50 {res['p50_ms']:.0f} ms, p95 {res['p95_ms']:.0f} ms"
               + (f", {res['errors']} FAILED" if res["errors"] else ""), flush=True)
+    res = asyncio.run(_conversations(url, _plan(SMALL_TALK, 15, 3, f"{run_id}-smalltalk"), False))
+    out.update({f"{prefix}smalltalk_p50_ms": res["p50_ms"], f"{prefix}smalltalk_p95_ms": res["p95_ms"]})
+    print(f"  greetings only (Rasa alone, sequential): p50 {res['p50_ms']:.0f} ms, p95 {res['p95_ms']:.0f} ms",
+          flush=True)
     return out
 
 
@@ -514,7 +520,10 @@ def format_table(r: dict, why: dict | None = None) -> str:
          f"stock {_f(g('stock_seq_p50_ms'))} / {_f(g('stock_seq_p95_ms'))} ms; ours/stock p50 "
          f"{_f(_ratio(g('seq_p50_ms'), g('stock_seq_p50_ms')), '.2f', 'x')}", "p50 <= 1.3 x stock",
          _met(t["sequential message p50 <= 1.3 x stock"])),
-        ("  of which: action server alone, search action p50 / p95",
+        ("  greetings only (Rasa alone, no action server) p50 / p95",
+         f"{_f(g('smalltalk_p50_ms'))} / {_f(g('smalltalk_p95_ms'))} ms",
+         f"stock {_f(g('stock_smalltalk_p50_ms'))} / {_f(g('stock_smalltalk_p95_ms'))} ms", "", ""),
+        ("  action server alone, search action called directly, p50 / p95",
          f"{_f(g('actions_direct_p50_ms'))} / {_f(g('actions_direct_p95_ms'))} ms", "", "", ""),
         ("10 concurrent conversations: throughput, p95",
          f"{_f(g('conc10_msg_per_s'), '.1f')} msg/s, {_f(g('conc10_p95_ms'))} ms",

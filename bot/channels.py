@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
+import sqlalchemy
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
 from sanic import Blueprint, response
@@ -40,6 +41,24 @@ def fallback_messages(request: Request, sender_id: Text) -> List[Dict[Text, Any]
     if not text:  # no model loaded yet: Rasa has no domain to read from
         return []
     return [{"recipient_id": sender_id, "text": text}]
+
+
+def tracker_store_down(request: Request) -> bool:
+    """Rasa 3.6 silently falls back to an in-memory tracker when its database is
+    down, so a guide in progress would restart without a word. Check first and
+    give the worker the clear 'unavailable' reply (with the 999 rule) instead."""
+    store = getattr(getattr(request.app.ctx, "agent", None), "tracker_store", None)
+    primary = getattr(store, "_tracker_store", store)  # Rasa wraps it in FailSafeTrackerStore
+    engine = getattr(primary, "engine", None)
+    if engine is None:
+        return False
+    try:
+        with engine.connect() as conn:
+            conn.execute(sqlalchemy.text("SELECT 1"))
+    except Exception as exc:
+        logger.error("tracker store unreachable (%s): replying %s", type(exc).__name__, UNAVAILABLE_RESPONSE)
+        return True
+    return False
 
 
 class FrontlineRestInput(RestInput):
@@ -67,6 +86,8 @@ class FrontlineRestInput(RestInput):
                 return response.json({"error": "'message' must be text"}, status=400)
             # redact resident identifiers before NLU, the tracker store or any log sees them
             text = redact_text(text[:MAX_MESSAGE_CHARS])
+            if tracker_store_down(request):
+                return response.json(fallback_messages(request, sender_id))
             collector = CollectingOutputChannel()
             try:
                 await on_new_message(

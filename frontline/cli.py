@@ -4,6 +4,7 @@
     frontline train [--force]         train the Rasa model if the bot data or config changed
     frontline users add NAME --role R front-door accounts (password from stdin)
     frontline referrals process-queue|purge|stats
+    frontline conversations delete SENDER | purge [--days N]
 """
 
 from __future__ import annotations
@@ -22,8 +23,11 @@ def main(argv: list[str] | None = None) -> int:
     from referrals.cli import add_referral_parsers  # `frontline referrals process-queue|purge|stats`
     from web.users import add_users_parser  # `frontline users add|list`: web front-door accounts
 
+    from .retention import add_conversation_parsers  # `frontline conversations delete|purge`
+
     add_users_parser(sub)
     add_referral_parsers(sub)
+    add_conversation_parsers(sub)
     args = p.parse_args(argv)
     if getattr(args, "handler", None) is not None:  # subcommands registered by other packages
         return args.handler(args)

@@ -20,6 +20,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .retention import RetentionError, RetentionTimer, retention_days, tracker_url
 from .settings import Settings
 from .training import model_path, rasa_env
 
@@ -75,14 +76,16 @@ def build_services(settings: Settings) -> list[Service]:
         raise StartupError(f"no trained Rasa model at {model}; run `make train` first")
     renv = rasa_env()
     renv.update(ACTION_SERVER_URL=settings.action_url, FRONTLINE_TRACKER_DB=str(settings.tracker_db))
+    rasa_cmd = [str(settings.rasa_bin), "run", "--model", str(model), "--interface", "127.0.0.1",
+                "--port", str(settings.rasa_port), "--credentials", "bot/credentials.yml",
+                "--endpoints", "bot/endpoints.yml"]
+    if os.environ.get("FRONTLINE_RASA_API_TOKEN"):  # Rasa's HTTP API is off unless a token is given
+        rasa_cmd += ["--enable-api", "--auth-token", os.environ["FRONTLINE_RASA_API_TOKEN"]]
     return [
         Service("actions", "action server", [py, "-m", "actions.server", "--port", str(settings.actions_port)],
                 settings.actions_port, "127.0.0.1", f"http://127.0.0.1:{settings.actions_port}/health",
                 base),
-        Service("rasa", "Rasa server", [str(settings.rasa_bin), "run", "--model", str(model),
-                                        "--interface", "127.0.0.1", "--port", str(settings.rasa_port),
-                                        "--credentials", "bot/credentials.yml",
-                                        "--endpoints", "bot/endpoints.yml"],
+        Service("rasa", "Rasa server", rasa_cmd,
                 settings.rasa_port, "127.0.0.1", f"http://127.0.0.1:{settings.rasa_port}/webhooks/rest/",
                 renv),
         Service("web", "front door", [py, "-m", "uvicorn", "web.app:app", "--host", settings.web_host,
@@ -123,6 +126,7 @@ class Supervisor:
         self.services = services if services is not None else build_services(self.settings)
         self.ready_timeout = ready_timeout
         self._stopping = False
+        self._retention: RetentionTimer | None = None
 
     def check_ports(self) -> None:
         for svc in self.services:
@@ -133,6 +137,10 @@ class Supervisor:
                 )
 
     def start(self) -> None:
+        try:
+            retention_days()
+        except RetentionError as exc:
+            raise StartupError(str(exc)) from exc
         self.check_ports()
         logs = self.settings.data_dir / "logs"
         logs.mkdir(parents=True, exist_ok=True)
@@ -199,6 +207,7 @@ class Supervisor:
         try:
             self.start()
             took = self.wait_ready()
+            self._retention = RetentionTimer(url=tracker_url(self.settings)).start()  # purge now, then daily
             host = "localhost" if self.settings.web_host in ("0.0.0.0", "127.0.0.1") else self.settings.web_host
             print(f"\nAll processes are up in {took:.1f}s. Open http://{host}:{self.settings.web_port}/ "
                   f"(Ctrl-C stops everything)\n", flush=True)
@@ -215,5 +224,7 @@ class Supervisor:
             print(f"error: {exc}", file=sys.stderr, flush=True)
             return exc.exit_code
         finally:
+            if self._retention:
+                self._retention.stop()
             self.stop()
             print("stopped: action server, Rasa server, front door", flush=True)

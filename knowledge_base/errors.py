@@ -26,3 +26,9 @@ class IndexMissing(KnowledgeBaseError):
     """No search index has been built yet."""
 
     exit_code = 4
+
+
+class IndexCorrupt(KnowledgeBaseError):
+    """An index file does not match its manifest (truncated, swapped or half written)."""
+
+    exit_code = 4

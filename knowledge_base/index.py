@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from .embedders import Embedder
-from .errors import IndexMissing
+from .errors import IndexCorrupt, IndexMissing
 from .loader import Content
 from .text import Thesaurus, item_views
 
@@ -39,6 +39,14 @@ def default_index_dir() -> Path:
 
 def _sha(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _file_sha(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 def _safe(model_id: str) -> str:
@@ -144,6 +152,7 @@ def build_index(content: Content, embedder: Embedder, index_dir: Path | None = N
         "vectors": len(rows),
         "built_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "key": key,
+        "files": {n: _file_sha(tmp / n) for n in ("dense.faiss", "rows.json")},
     }
     (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2))
     shutil.rmtree(target, ignore_errors=True)
@@ -183,5 +192,12 @@ def load_index(index_dir: Path | None = None) -> LoadedIndex:
         raise IndexMissing(f"no search index at {current}; run `kb build` (or `make index`)")
     path = current.resolve()
     manifest = json.loads((path / "manifest.json").read_text())
+    for name, digest in manifest.get("files", {}).items():
+        if _file_sha(path / name) != digest:
+            raise IndexCorrupt(f"{path / name} does not match manifest.json; rebuild with `kb build --force`")
     rows = json.loads((path / "rows.json").read_text())
-    return LoadedIndex(path, manifest, faiss.read_index(str(path / "dense.faiss")), rows)
+    index = faiss.read_index(str(path / "dense.faiss"))
+    if not index.ntotal == len(rows) == manifest["vectors"] or (rows and index.d != manifest["dim"]):
+        raise IndexCorrupt(f"{path}: {index.ntotal} vectors, {len(rows)} rows, manifest says {manifest['vectors']}; "
+                           "rebuild with `kb build --force`")
+    return LoadedIndex(path, manifest, index, rows)

@@ -23,6 +23,8 @@ from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
+from frontline.rasa_pool import NoRasaServer, RasaPool
+
 from . import auth
 from .config import WebSettings, load_secret
 from .db import Feedback, User, make_sessionmaker
@@ -115,6 +117,8 @@ def create_app(rasa_url: str | None = None, secret: str | None = None,
                settings: WebSettings | None = None, ui_text_path: Path = STATIC_CONTENT) -> FastAPI:
     settings = settings or WebSettings()
     rasa = (rasa_url or settings.rasa_url).rstrip("/")
+    # several Rasa servers (FRONTLINE_RASA_URLS): each sender sticks to one, failing over when it is down
+    pool = RasaPool([rasa]) if rasa_url else RasaPool.from_env(default=rasa)
     state = _State(settings, secret.encode() if secret else None)
     text = load_ui_text(ui_text_path)
     limiter = auth.LoginRateLimiter(settings.login_max_failures, settings.login_window_seconds)
@@ -296,11 +300,8 @@ def create_app(rasa_url: str | None = None, secret: str | None = None,
             return JSONResponse({"error": text.errors.message_empty}, status_code=422)
         token = request.cookies[COOKIE]
         try:
-            r = await client.post(f"{rasa}/webhooks/rest/webhook",
-                                  json={"sender": auth.sender_id(state.secret, token), "message": text_in})
-            r.raise_for_status()
-            replies = r.json()
-        except (httpx.HTTPError, ValueError) as exc:
+            replies = await pool.send(auth.sender_id(state.secret, token), text_in, client=client)
+        except (httpx.HTTPError, ValueError, NoRasaServer) as exc:
             log.warning("assistant unreachable: %s", type(exc).__name__)
             return JSONResponse({"error": "unavailable"}, status_code=503)
         return {"messages": merge_cards(

@@ -50,7 +50,9 @@ def start_stack(tmp: Path, extra_env: dict | None = None, timeout: float = 240) 
     if src_index.exists():
         shutil.copytree(src_index, data / "index", symlinks=True)
     env = {**os.environ, **{k: str(v) for k, v in ports.items()}, "FRONTLINE_DATA_DIR": str(data),
-           "FRONTLINE_WEB_HOST": "127.0.0.1", "FRONTLINE_QUIET_LOGS": "1", **(extra_env or {})}
+           "FRONTLINE_WEB_HOST": "127.0.0.1", "FRONTLINE_QUIET_LOGS": "1",
+           "FRONTLINE_WARM_AT_IMPORT": "1",  # tests/conftest.py turns it off for in-process tests
+           **(extra_env or {})}
     log = tmp / "supervisor.log"
     fh = open(log, "w")
     proc = subprocess.Popen([sys.executable, "-m", "frontline.cli", "run"], cwd=ROOT, env=env,

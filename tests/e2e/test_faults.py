@@ -46,6 +46,11 @@ def answered(replies: list[dict]) -> bool:
     return "Source: http" in text_of(replies)
 
 
+def searched(replies: list[dict]) -> bool:
+    """A working search reply: a direct answer or 'did you mean' choices (not the fallback)."""
+    return answered(replies) or any(m.get("buttons") for m in replies)
+
+
 def eventually(fn, timeout: float = 90, every: float = 1.0):
     deadline = time.monotonic() + timeout
     while True:
@@ -92,9 +97,6 @@ def test_tracker_database_down_then_back_recovers_without_restarting_rasa(rig):
     assert rig.rasa.alive()
 
 
-@pytest.mark.xfail(strict=True, reason="bot/channels.py does not yet check the tracker store before processing: "
-                   "Rasa 3.6 silently falls back to an in-memory tracker (a guide in progress restarts as a "
-                   "new search). Exact change in the retention/security report.")
 def test_tracker_database_down_gives_the_worker_a_clear_reply(rig):
     walk = FlowWalk("eviction-homelessness", seed=3)
     first = walk.start()
@@ -166,8 +168,6 @@ def _short_rows(build: Path) -> None:
     (build / "rows.json").write_text(json.dumps(rows[: len(rows) // 2]))
 
 
-@pytest.mark.xfail(strict=True, reason="knowledge_base/index.py load_index does not yet check that manifest, "
-                   "rows.json and dense.faiss agree (checksums + counts): see the retention/security report")
 def test_an_inconsistent_index_is_refused_and_the_previous_one_keeps_serving(rig):
     index_dir = rig.data / "index"
     log_before = rig.act.log.read_text(errors="replace")
@@ -177,7 +177,7 @@ def test_an_inconsistent_index_is_refused_and_the_previous_one_keeps_serving(rig
         eventually(lambda: len(rig.act.log.read_text(errors="replace")) > len(log_before)
                    and ("reloaded knowledge search" in rig.act.log.read_text(errors="replace")[len(log_before):]
                         or _refusals(rig) > log_before.count("cannot be loaded")), timeout=60)
-        results = [answered(say(rig.rasa.url, f"fault-rows-{i}", q)) for i, q in enumerate(
+        results = [searched(say(rig.rasa.url, f"fault-rows-{i}", q)) for i, q in enumerate(
             [QUESTION, "council tax support", "can't get to the shops and can't order online"])]
         assert all(results), results
     finally:

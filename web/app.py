@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Optional
 
 import httpx
-from fastapi import FastAPI, Form, HTTPException, Request
+from fastapi import Depends, FastAPI, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -267,7 +267,9 @@ def create_app(rasa_url: str | None = None, secret: str | None = None,
 
     @app.get("/", response_class=HTMLResponse)
     def chat(request: Request):
-        return page(request, "chat", "chat.html")
+        token = request.cookies.get(COOKIE)
+        reference = auth.sender_id(state.secret, token) if token else None
+        return page(request, "chat", "chat.html", conversation_reference=reference)
 
     @app.get("/trainer", response_class=HTMLResponse)
     def trainer(request: Request, q: str = ""):
@@ -285,10 +287,26 @@ def create_app(rasa_url: str | None = None, secret: str | None = None,
                     gaps=gaps, q=q, tried=tried)
 
     @app.get("/admin", response_class=HTMLResponse)
-    def admin(request: Request):
+    def admin(request: Request, deleted: int | None = None):
         with state.db() as db:
             users = list(db.scalars(select(User).order_by(User.name)))
-        return page(request, "admin", "admin.html", users=users)
+        return page(request, "admin", "admin.html", users=users, deleted=deleted)
+
+    @app.post("/admin/conversations/delete", dependencies=[Depends(verify_csrf)])
+    def admin_delete_conversation(request: Request, sender: str = Form(..., min_length=3, max_length=200)):
+        """Delete one conversation from the tracker store now (retention does it after N days)."""
+        from frontline.retention import RetentionError, delete_conversation
+
+        found = signed_in(request)
+        if found is None or found[1].role != "admin":
+            return render(request, "error.html", 403, message=text.errors.forbidden, user=None, nav=[])
+        try:
+            n = delete_conversation(sender.strip())
+        except RetentionError as exc:
+            log.error("conversation delete failed: %s", type(exc).__name__)
+            raise HTTPException(status_code=503, detail=text.admin.delete_failed) from exc
+        log.info("admin %s deleted a conversation (%d events)", found[1].name, n)
+        return RedirectResponse(f"/admin?deleted={n}", status_code=303)
 
     @app.post("/api/message")
     async def message(body: MessageIn, request: Request):

@@ -114,6 +114,13 @@ class Admin(_Strict):
     active: str
     created: str
     last_login: str
+    reference: str
+    delete_heading: str
+    delete_hint: str
+    delete_label: str
+    delete_button: str
+    deleted: str
+    delete_failed: str
 
 
 class Nav(_Strict):

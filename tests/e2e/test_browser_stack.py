@@ -119,3 +119,26 @@ def test_keyboard_only_from_sign_in_to_answer(page):
     expect(box).to_be_focused()
     page.screenshot(path=str(ARTIFACTS / "stack-keyboard.png"), full_page=True)
 
+
+
+def test_follow_a_guided_flow_to_its_end_with_the_keyboard(page):
+    """A risk disclosure shows the critical rules first; number keys answer each step
+    until the case note appears; the page stays accessible throughout."""
+    sign_in(page)
+    box = page.get_by_label("Situation or question")
+    box.fill("child says don't tell anyone")
+    box.press("Enter")
+    expect(replies(page)).to_have_count(1, timeout=60_000)
+    first = replies(page).last
+    expect(first).to_contain_text("999")
+    expect(first).to_contain_text("FIRST")
+    for n in range(2, 40):
+        if "Case note" in replies(page).last.inner_text():
+            break
+        box.focus()
+        page.keyboard.press("1")  # number keys choose the latest reply's buttons when the box is empty
+        expect(replies(page)).to_have_count(n, timeout=60_000)
+    expect(replies(page).last).to_contain_text("Case note")
+    page.screenshot(path=str(ARTIFACTS / "stack-flow-end.png"), full_page=True)
+    results = Axe().run(page)
+    assert results.violations_count == 0, results.generate_report()

@@ -46,8 +46,9 @@ test-unit: ## content (strict) + fast unit tests with the fake embedder
 	$(KB) validate --strict
 	$(PY) -m pytest -m unit -q
 
-test-integration: index ## real model, FAISS and local servers
+test-integration: index ## real model, FAISS and local servers; trainers' content tests (kb test)
 	$(PY) -m pytest -m integration -q
+	$(KB) test
 
 test-rasa: train ## rasa data validate + conversation tests (fail on any prediction error)
 	cd $(CURDIR) && $(RASA) data validate --domain bot/domain --data bot/data --config config.yml

@@ -62,9 +62,17 @@ def offer_flows(dispatcher: CollectingDispatcher, hits) -> None:
             {"title": f["title"], "payload": "/start_flow" + json.dumps({"flow_id": f["id"]})} for f in offers[:2]])
 
 
+def borough_filter(text: str):
+    """A message naming one borough searches that borough (plus London-wide and national)."""
+    from knowledge_base.search import Filters
+
+    named = {b for b in ("hackney", "newham") if b in text.lower()}
+    return Filters(borough=named.pop()) if len(named) == 1 else None
+
+
 def answer_search(dispatcher: CollectingDispatcher, text: str) -> list[dict[str, Any]]:
     """Search and dispatch the answer, the choices, or the no-match reply."""
-    out = get_search().run(text, top_k=3)
+    out = get_search().run(text, borough_filter(text), top_k=3)
     hits, confidence = out["hits"], out["confidence"]
     log.info("search confidence=%s top=%s", confidence, hits[0].id if hits else None)
     log_id = log_search(text, hits, confidence)

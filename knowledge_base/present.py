@@ -36,4 +36,7 @@ def answer_fields(item: Service | Guidance, today: dt.date | None = None) -> dic
         "review_by": item.review_by.strftime("%-d %B %Y"),
         "stale": item.review_by < today,
         "illustrative": item.illustrative,
+        # a service that takes professional referrals gets a "Refer" button in the web panel
+        "refer": isinstance(item, Service) and item.referral is not None
+        and item.referral.accepts_professional_referrals and not item.illustrative,
     }

@@ -71,12 +71,27 @@ def trial_search(query: str) -> dict:
          "bm25": round(h.bm25, 2)} for h in out["hits"]]}
 
 
+def response_stats(item_id: str) -> dict | None:
+    """Median time to first response from recorded referrals; None without data
+    (never an invented figure)."""
+    try:
+        from referrals.service import referral_stats
+
+        stats = referral_stats(item_id)
+    except Exception as exc:
+        log.warning("referral stats unavailable: %s", type(exc).__name__)
+        return None
+    return {"median_hours": stats.median_hours, "count": stats.count} if stats else None
+
+
 def merge_cards(messages: list[dict]) -> list[dict]:
     """An answer arrives as text messages (for REST clients) followed by a card
     that says how many of them it replaces; the panel shows the card only."""
     out: list[dict] = []
     for m in messages:
         card = (m.get("custom") or {}).get("card") if isinstance(m.get("custom"), dict) else None
+        if isinstance(card, dict) and card.get("refer") and card.get("item_id"):
+            card["response_stats"] = response_stats(card["item_id"])
         n = card.get("replaces", 0) if isinstance(card, dict) else 0
         while n > 0 and out and out[-1].get("text") and not out[-1].get("buttons") and not out[-1].get("custom"):
             out.pop()

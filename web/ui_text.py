@@ -74,6 +74,8 @@ class Card(_Strict):
     send_reason: str
     thanks: str
     feedback_failed: str
+    refer: str
+    response_time: str
 
 
 class Errors(_Strict):

@@ -165,3 +165,14 @@ def test_refresher_and_quick_check_through_rasa(stack):
     for answer in ("1", "2", "1"):
         last = rest(stack, "e2e-ref", answer)
     assert "out of 3" in " ".join(m.get("text", "") for m in last)
+
+
+@pytest.mark.parametrize("message", ["", "   ", "x" * 10_000, "😀😀😀", "Ma mère ne peut pas payer le gaz",
+                                     "<script>alert(1)</script>", "'; DROP TABLE events; --", "{{7*7}} ${HOME}"])
+def test_bad_input_gets_a_sensible_reply_never_a_crash(stack, message):
+    r = httpx.post(f"{stack.rasa}/webhooks/rest/webhook", json={"sender": "e2e-bad", "message": message}, timeout=60)
+    assert r.status_code == 200
+    text = " ".join(m.get("text", "") for m in r.json())
+    assert "Traceback" not in text and "Exception" not in text
+    if message.strip():
+        assert r.json(), "every real message gets a reply"

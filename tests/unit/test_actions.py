@@ -39,7 +39,7 @@ def test_hurried_question_gets_a_reply(search):
 
 def test_answer_dispatches_the_answer_response_with_all_fields(search, monkeypatch):
     item = search.content.items[0]
-    monkeypatch.setattr(search, "run", lambda text, top_k=3: {"hits": [type("H", (), {"item": item, "id": item.id})()],
+    monkeypatch.setattr(search, "run", lambda text, filters=None, top_k=3: {"hits": [type("H", (), {"item": item, "id": item.id})()],
                                                                "confidence": "answer", "query": text})
     d = CollectingDispatcher()
     events = ActionSearchKnowledge().run(d, tracker_for("anything"), {})
@@ -54,7 +54,7 @@ def test_answer_dispatches_the_answer_response_with_all_fields(search, monkeypat
 def test_grey_zone_offers_three_buttons(search, monkeypatch):
     items = search.content.items[:3]
     hits = [type("H", (), {"item": i, "id": i.id})() for i in items]
-    monkeypatch.setattr(search, "run", lambda text, top_k=3: {"hits": hits, "confidence": "choose", "query": text})
+    monkeypatch.setattr(search, "run", lambda text, filters=None, top_k=3: {"hits": hits, "confidence": "choose", "query": text})
     d = CollectingDispatcher()
     ActionSearchKnowledge().run(d, tracker_for("help"), {})
     assert d.messages[0]["response"] == "utter_kb_choose"
@@ -94,3 +94,13 @@ def test_every_dispatched_response_exists_in_the_domain():
     code = "".join(p.read_text() for p in pathlib.Path("actions").glob("*.py"))
     for name in set(re.findall(r'response="(utter_[a-z_]+)"', code)):
         assert f"{name}:" in domain, name
+
+
+def test_a_named_borough_filters_the_search(search):
+    from actions.search import borough_filter
+
+    assert borough_filter("food bank in Newham please").borough == "newham"
+    assert borough_filter("food bank") is None
+    assert borough_filter("hackney or newham food bank") is None
+    hits = search.run("food bank", borough_filter("food bank newham"), top_k=10)["hits"]
+    assert all({"newham", "london", "national"} & set(h.item.boroughs) for h in hits)

@@ -217,6 +217,19 @@ function cardMessage(card) {
     meta.appendChild(document.createTextNode(ui.card.last_checked + ": " + card.last_checked));
   }
   if (meta.childNodes.length) { body.appendChild(meta); }
+  if (card.refer && card.item_id) {
+    const refer = el("p", "govuk-body-s app-card__refer");
+    const link = el("a", "govuk-link", ui.card.refer);
+    link.href = "/referrals/new?service=" + encodeURIComponent(card.item_id);
+    refer.appendChild(link);
+    const st = card.response_stats;
+    if (st && st.count) {
+      refer.appendChild(el("br"));
+      refer.appendChild(document.createTextNode(
+        ui.card.response_time.replace("{hours}", st.median_hours).replace("{count}", st.count)));
+    }
+    body.appendChild(refer);
+  }
   if (card.item_id) { body.appendChild(feedbackBlock(card.item_id, card.log_id)); }
   article.appendChild(body);
 

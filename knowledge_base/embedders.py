@@ -119,7 +119,9 @@ class SentenceTransformerEmbedder:
         import torch
         from sentence_transformers import SentenceTransformer
 
-        torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+        # one thread: a single short query encodes in ~13 ms; two threads stall badly when the
+        # other core is busy (measured by `make bench`: p95 554 ms vs 32 ms under load)
+        torch.set_num_threads(int(os.environ.get("FRONTLINE_TORCH_THREADS", "1")))
         self._st = SentenceTransformer(str(path), device="cpu", local_files_only=True)
         self.dim = int(self._st.get_embedding_dimension())
 

@@ -99,7 +99,8 @@ def search_stage(r: dict, why: dict, queries, content, emb) -> None:
     build_index(content, emb, progress=True)
     searches = {}
     for mode in ("bm25", "dense", "hybrid"):
-        ks = KnowledgeSearch(content=content, embedder=emb, mode=mode)
+        # the BM25 baseline is off-the-shelf BM25 without our thesaurus (as in `make eval`)
+        ks = KnowledgeSearch(content=content, embedder=emb, mode=mode, use_thesaurus=mode != "bm25")
         ks.warm_up()
         searches[mode] = ks
         s = score(ks, queries)

@@ -52,6 +52,8 @@ def cmd_build(args) -> int:
     from .index import build_index
 
     content = _checked_content(args)
+    # a build encodes hundreds of texts: use every core (queries use one thread, see embedders.py)
+    os.environ.setdefault("FRONTLINE_TORCH_THREADS", str(os.cpu_count() or 1))
     report = build_index(content, make_embedder(args.embedder), Path(args.index) if args.index else None,
                          progress=not args.quiet, force=args.force)
     if report.skipped:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import Boolean, DateTime, Float, Integer, String, Text, create_engine, func, or_, select
+from sqlalchemy import event, Boolean, DateTime, Float, Integer, String, Text, create_engine, func, or_, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from .errors import KnowledgeBaseError
@@ -75,6 +75,14 @@ def _engine(path_text: str):
     if not path.exists():
         path.touch(mode=0o600)
     engine = create_engine(f"sqlite:///{path}", connect_args={"check_same_thread": False, "timeout": 5})
+
+    @event.listens_for(engine, "connect")
+    def _fast_log_writes(dbapi_conn, _record):  # one insert per search: no fsync on every commit
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
     Base.metadata.create_all(engine)
     return engine
 

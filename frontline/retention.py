@@ -152,10 +152,10 @@ class RetentionTimer:
         self._thread.start()
         return self
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 30) -> None:
         self._stop.set()
         if self._thread.is_alive():
-            self._thread.join(timeout=30)
+            self._thread.join(timeout=timeout)
 
 
 def _cmd_delete(args) -> int:

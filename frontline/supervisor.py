@@ -224,7 +224,7 @@ class Supervisor:
             print(f"error: {exc}", file=sys.stderr, flush=True)
             return exc.exit_code
         finally:
-            if self._retention:
-                self._retention.stop()
+            if self._retention:  # a daemon thread: never let a slow purge hold up Ctrl-C
+                self._retention.stop(timeout=2)
             self.stop()
             print("stopped: action server, Rasa server, front door", flush=True)

@@ -204,6 +204,9 @@ class Supervisor:
             raise KeyboardInterrupt
 
         signal.signal(signal.SIGTERM, on_signal)
+        # explicitly: a process started in the background by a non-interactive shell
+        # inherits SIGINT as ignored, and Ctrl-C / `kill -INT` would do nothing
+        signal.signal(signal.SIGINT, on_signal)
         try:
             self.start()
             took = self.wait_ready()

@@ -41,6 +41,8 @@ def test_gaps_are_listed_for_trainers(tmp_path):
     c, _ = client_for(tmp_path, "trainer")
     page = c.get("/trainer").text
     assert "blue badge" in page and "food bank voucher" not in page
+    title = page.split("<title>", 1)[1].split("</title>", 1)[0]
+    assert "<" not in title, title
 
 
 def test_try_a_question_shows_ranked_items(tmp_path, monkeypatch, fake_search):

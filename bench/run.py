@@ -220,6 +220,14 @@ def search_100k(r: dict, queries, content, emb, n: int = SYNTHETIC_N) -> None:
 # --------------------------------------------------------------------------- messages
 
 
+def _unavailable_text() -> str:
+    """The start of the channel's 'assistant unavailable' reply (utter_assistant_unavailable)."""
+    import yaml
+
+    domain = yaml.safe_load((ROOT / "bot" / "domain" / "core.yml").read_text())
+    return domain["responses"]["utter_assistant_unavailable"][0]["text"][:60]
+
+
 async def _conversations(url: str, convs: list[tuple[str, list[str]]], concurrent: bool) -> dict:
     """Each conversation sends its messages in order, waiting for each reply; the
     conversations run one after another or all at once."""
@@ -227,6 +235,7 @@ async def _conversations(url: str, convs: list[tuple[str, list[str]]], concurren
 
     lat: list[float] = []
     errors: list[str] = []
+    fallback = _unavailable_text()
 
     async def one(client, sender: str, texts: list[str]) -> None:
         for text in texts:
@@ -234,9 +243,12 @@ async def _conversations(url: str, convs: list[tuple[str, list[str]]], concurren
             try:
                 resp = await client.post(url, json={"sender": sender, "message": text})
                 resp.raise_for_status()
-                resp.json()
+                replies = resp.json()
             except (httpx.HTTPError, ValueError) as exc:
                 errors.append(type(exc).__name__)
+                continue
+            if any(fallback and fallback in (m.get("text") or "") for m in replies):
+                errors.append("assistant-unavailable reply")  # a fast failure is not a fast answer
                 continue
             lat.append((time.perf_counter() - t) * 1000)
 

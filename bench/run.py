@@ -30,7 +30,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.search_eval import ROOT, build_rate, check_devset, latency, load_devset, percentile, score
+from bench.search_eval import ROOT, build_rate, latency, load_checked, percentile, score
 
 RESULTS = ROOT / "bench" / "results"
 STOCK_DIR = RESULTS / "stock-bot"  # git-ignored; `rasa init` output reused between runs
@@ -613,16 +613,8 @@ def main(argv: list[str] | None = None) -> int:
     r: dict = {"cpu_cores": os.cpu_count(), "loadavg_start": os.getloadavg()[0]}
     why: dict[str, str] = {}
 
-    from knowledge_base.loader import load_content
-
-    content = load_content()
-    if content.errors:
-        print("content has errors; run `kb validate`", file=sys.stderr)
-        return 1
-    queries = load_devset()
-    bad = check_devset(queries, {i.id for i in content.items})
-    if bad:
-        print("\n".join(bad), file=sys.stderr)
+    content, queries = load_checked()
+    if content is None:
         return 1
     msgs = [q.text for q in queries]
     stock_model = None

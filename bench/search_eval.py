@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
 import tempfile
 import time
@@ -40,6 +39,22 @@ def load_devset(dev_dir: Path = DEV_DIR) -> list[Query]:
 
 def check_devset(queries: list[Query], item_ids: set[str]) -> list[str]:
     return [f"{q.file}: '{q.text}' expects unknown id {e}" for q in queries for e in q.expected if e not in item_ids]
+
+
+def load_checked():
+    """Content and dev set, or (None, None) after printing why they can't be used."""
+    from knowledge_base.loader import load_content
+
+    content = load_content()
+    if content.errors:
+        print("content has errors; run `kb validate`", file=sys.stderr)
+        return None, None
+    queries = load_devset()
+    bad = check_devset(queries, {i.id for i in content.items})
+    if bad:
+        print("\n".join(bad), file=sys.stderr)
+        return None, None
+    return content, queries
 
 
 def score(ks, queries: list[Query], k: int = 10) -> dict:
@@ -103,17 +118,10 @@ def main(argv=None) -> int:
 
     from knowledge_base.embedders import SentenceTransformerEmbedder
     from knowledge_base.index import build_index
-    from knowledge_base.loader import load_content
     from knowledge_base.search import KnowledgeSearch
 
-    content = load_content()
-    if content.errors:
-        print("content has errors; run `kb validate`", file=sys.stderr)
-        return 1
-    queries = load_devset()
-    bad = check_devset(queries, {i.id for i in content.items})
-    if bad:
-        print("\n".join(bad), file=sys.stderr)
+    content, queries = load_checked()
+    if content is None:
         return 1
     emb = SentenceTransformerEmbedder()
     emb.warm_up()

@@ -29,11 +29,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .errors import KnowledgeBaseError
-from .loader import CONTENT_DIR, EMERGENCY_NUMBERS, HINTS, Problem, _display, _node_line
+from .loader import CONTENT_DIR, EMERGENCY_NUMBERS, HINTS, Problem, read_yaml, _display, _node_line
 from .schema import Category, Contact, ItemId, ShortLine, Source, Strict
 
 FLOWS_DIR = CONTENT_DIR / "flows"
@@ -215,20 +214,6 @@ class FlowMessages(_Msgs):
 
 
 # ------------------------------------------------------------------------ validation
-def _load_yaml(path: Path, problems: list[Problem]):
-    name = _display(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: much faster
-        return yaml.compose(text, Loader=loader), yaml.load(text, Loader=loader)
-    except UnicodeDecodeError as exc:
-        problems.append(Problem(name, 1, f"not UTF-8 text: {exc}", hint="save the file as UTF-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problems.append(Problem(name, mark.line + 1 if mark else 1,
-                                f"YAML syntax: {getattr(exc, 'problem', None) or exc}",
-                                hint="check indentation and quote text containing ':'"))
-    return None, None
 
 
 def _schema_problems(name: str, root, exc: ValidationError) -> list[Problem]:
@@ -384,7 +369,7 @@ def load_messages(content_dir: Path | str = FLOWS_DIR) -> tuple[FlowMessages | N
     problems: list[Problem] = []
     if not path.is_file():
         return None, [Problem(_display(path), 1, "flow messages file not found", hint=f"add {MESSAGES_FILE}")]
-    root, data = _load_yaml(path, problems)
+    root, data = read_yaml(path, problems)
     if problems:
         return None, problems
     try:
@@ -412,7 +397,7 @@ def validate_flows(content_dir: Path | str = FLOWS_DIR, today: dt.date | None = 
             continue
         name = _display(path)
         file_problems: list[Problem] = []
-        root, data = _load_yaml(path, file_problems)
+        root, data = read_yaml(path, file_problems)
         if root is not None and not isinstance(data, dict):
             file_problems.append(Problem(name, 1, "a flow file must be a mapping with id, title, steps ...",
                                         hint="see knowledge_base/content/flows/README.md"))

@@ -33,7 +33,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .errors import KnowledgeBaseError
-from .loader import CONTENT_DIR, HINTS, Problem, _display, _node_line
+from .loader import CONTENT_DIR, HINTS, Problem, read_yaml, _display, _node_line
 from .schema import ItemId, ShortLine, Source, Strict
 
 REFRESHERS_DIR = CONTENT_DIR / "refreshers"
@@ -141,18 +141,6 @@ class RefresherMessages(Strict):
 
 
 # ------------------------------------------------------------------------- loading
-def _load_yaml(path: Path, problems: list[Problem]):
-    name = _display(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-        return yaml.compose(text), yaml.safe_load(text)
-    except UnicodeDecodeError as exc:
-        problems.append(Problem(name, 1, f"not UTF-8 text: {exc}", hint="save the file as UTF-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problems.append(Problem(name, mark.line + 1 if mark else 1, f"YAML syntax: {getattr(exc, 'problem', None) or exc}",
-                                hint="check indentation and quote text containing ':'"))
-    return None, None
 
 
 def _schema_problems(name: str, root, exc: ValidationError) -> list[Problem]:
@@ -169,7 +157,7 @@ def load_messages(content_dir: Path | str = REFRESHERS_DIR) -> tuple[RefresherMe
     problems: list[Problem] = []
     if not path.is_file():
         return None, [Problem(_display(path), 1, "refresher messages file missing", hint="add _messages.yml")]
-    root, data = _load_yaml(path, problems)
+    root, data = read_yaml(path, problems)
     if root is None:
         return None, problems
     try:
@@ -237,7 +225,7 @@ def validate_refreshers(content_dir: Path | str = REFRESHERS_DIR, today: dt.date
             continue
         name = _display(path)
         file_problems: list[Problem] = []
-        root, data = _load_yaml(path, file_problems)
+        root, data = read_yaml(path, file_problems)
         module = None
         if root is not None and not isinstance(data, dict):
             file_problems.append(Problem(name, 1, "a refresher file must be a mapping with id, title, key_points ...",

@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-import numpy as np
 
 from .embedders import Embedder, make_embedder
 from .index import LoadedIndex, load_index

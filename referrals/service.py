@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Callable, Protocol
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from knowledge_base.schema import Service
 
@@ -105,6 +105,11 @@ class ReferralService:
             raise ServiceNotReferable(f"not a service that accepts referrals: {', '.join(bad)}")
         return [known[i] for i in ids]
 
+    def referable_services(self) -> list[Service]:
+        """Every service a worker can add to a referral, by organisation then title."""
+        return sorted((s for s in self._services().values() if referable(s)),
+                      key=lambda s: (s.organisation.lower(), s.title.lower()))
+
     # --- create, read, preview -------------------------------------------------------------
     def create_draft(self, user: User, inp: ReferralInput, now: dt.datetime | None = None) -> Referral:
         now = naive_utc(now)
@@ -141,6 +146,18 @@ class ReferralService:
             audit(db, user.username, action, referral_id)
             db.commit()
             return ref
+
+    def list_for(self, user: User, limit: int = 100) -> list[Referral]:
+        """The user's own referrals (an admin sees everyone's), newest first, targets loaded."""
+        with self.db() as db:
+            query = select(Referral).options(selectinload(Referral.targets)).order_by(
+                Referral.created_at.desc()).limit(limit)
+            if user.role != "admin":
+                query = query.where(Referral.created_by == user.username)
+            refs = list(db.scalars(query))
+            audit(db, user.username, "list", "-", detail=f"{len(refs)} referrals")
+            db.commit()
+            return refs
 
     def ack_url(self, ref: Referral, target: Target) -> str:
         expires = ref.created_at + dt.timedelta(days=self.settings.ack_days)

@@ -48,6 +48,11 @@ class Form(_Strict):
     submit: str
     back: str
     no_services: str
+    keep_service: str
+    add_service: str
+    add_service_hint: str
+    add_service_none: str
+    update_services: str
     fields: dict[FieldName, FieldText]
     urgency: dict[Urgency, str]
     contact_preference: dict[Preference, str]
@@ -89,6 +94,17 @@ class Pages(_Strict):
     not_allowed: str
     not_found: str
     response_time: str
+    list_title: str
+    list_intro: str
+    list_empty: str
+    list_created: str
+    new_referral_hint: str
+
+
+class Nav(_Strict):
+    label: str
+    chat: str
+    referrals: str
 
 
 class Ack(_Strict):
@@ -109,6 +125,7 @@ class Email(_Strict):
 
 class ReferralText(_Strict):
     service_name: str
+    nav: Nav
     form: Form
     errors: Errors
     pages: Pages

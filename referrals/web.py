@@ -7,8 +7,10 @@
 dependency checking the ``X-CSRF-Token`` header (or form field). Optional
 ``csrf_token(request)`` gives the token to put in the forms' hidden field.
 
-Routes: GET /referrals/new?service=ID&service=ID (form), POST /referrals (create →
-preview), GET /referrals/{id} (status; owner or admin), POST /referrals/{id}/send,
+Routes: GET /referrals (the worker's referrals; admins see all), GET
+/referrals/new?service=ID&service=ID (form), POST /referrals (create → preview; with
+``action=update`` it only redraws the form with the services ticked or added, keeping
+every typed value), GET /referrals/{id} (status; owner or admin), POST /referrals/{id}/send,
 POST /referrals/{id}/made/{service_id}, GET/POST /referrals/ack/{token} (no login),
 GET /api/referrals/stats/{service_id} (JSON).
 """
@@ -55,8 +57,16 @@ def create_router(get_current_user: Callable, verify_csrf: Callable, *,
         return {s.id: st for s in services if (st := svc().stats(s.id)) is not None}
 
     def form_page(request, services, values, errors, status=200):
+        chosen = {s.id for s in services}
+        others = [s for s in svc().referable_services() if s.id not in chosen]
         return render(request, "form.html", status, services=services, values=values, errors=errors,
-                      required=required_by_services(services), stats=stats_for(services), action="/referrals")
+                      required=required_by_services(services), stats=stats_for(services), action="/referrals",
+                      others=others)
+
+    @router.get("/referrals", response_class=HTMLResponse)
+    def my_referrals(request: Request, user=Depends(get_current_user)):
+        refs = svc().list_for(user)
+        return render(request, "list.html", referrals=refs, current="referrals")
 
     @router.get("/referrals/new", response_class=HTMLResponse)
     def new_referral(request: Request, service_ids: list[str] = Query(default=[], alias="service"),
@@ -74,9 +84,12 @@ def create_router(get_current_user: Callable, verify_csrf: Callable, *,
         form = await request.form()
         values = {k: str(form.get(k, "")) for k in ReferralInput.TEXT_FIELDS}
         values["consent"] = form.get("consent") in ("yes", "on", "true", "1")
-        inp = ReferralInput(service_ids=[str(s) for s in form.getlist("service")], **values)
+        # ticked services, plus the one chosen under "Add another service" (empty when none)
+        inp = ReferralInput(service_ids=[str(s) for s in form.getlist("service") if str(s).strip()], **values)
         try:
             services = await run_in_threadpool(svc().services_for, inp.service_ids)
+            if form.get("action") == "update":  # add/remove services; nothing typed is lost
+                return form_page(request, services, values, {})
             ref = await run_in_threadpool(svc().create_draft, user, inp)
         except ServiceNotReferable:
             return message(request, svc().text.form.no_services, 400)
@@ -108,10 +121,10 @@ def create_router(get_current_user: Callable, verify_csrf: Callable, *,
         try:
             target = svc().acknowledge(token, status) if status else svc().target_for_token(token)
         except (BadToken, ReferralNotFound):
-            return render(request, "ack.html", 400, bad_link=True)
+            return render(request, "ack.html", 400, bad_link=True, nav=False)
         except WrongState as exc:
             return message(request, str(exc), 409)
-        return render(request, "ack.html", target=target, ref=target.referral_id[:8].upper(), thanks=bool(status),
+        return render(request, "ack.html", nav=False, target=target, ref=target.referral_id[:8].upper(), thanks=bool(status),
                       bad_link=False, ack_path=request.url.path)
 
     @router.get("/referrals/{referral_id}", response_class=HTMLResponse)

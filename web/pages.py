@@ -9,10 +9,11 @@ from pathlib import Path
 
 PAGE_ROLES: dict[str, frozenset[str]] = {
     "chat": frozenset({"worker", "trainer", "admin"}),
+    "referrals": frozenset({"worker", "trainer", "admin"}),
     "trainer": frozenset({"trainer", "admin"}),
     "admin": frozenset({"admin"}),
 }
-PAGE_LINKS = [("chat", "/"), ("trainer", "/trainer"), ("admin", "/admin")]
+PAGE_LINKS = [("chat", "/"), ("referrals", "/referrals"), ("trainer", "/trainer"), ("admin", "/admin")]
 
 
 def allowed_pages(role: str) -> list[tuple[str, str]]:

@@ -128,6 +128,7 @@ class Admin(_Strict):
 class Nav(_Strict):
     label: str
     chat: str
+    referrals: str
     trainer: str
     admin: str
     skip: str

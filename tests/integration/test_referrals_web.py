@@ -147,3 +147,62 @@ def test_smtp_down_shows_queued(client):
     client.post(f"/referrals/{rid}/send", headers=as_user("alice", **CSRF))
     page = client.get(f"/referrals/{rid}", headers=as_user("alice")).text
     assert 'data-status="queued"' in page and "Nothing is lost" in page
+
+
+def test_adding_and_removing_services_keeps_everything_typed(client):
+    """'Update the list of services' redraws the form: the service chosen under 'Add another
+    service' joins the ticked ones, an unticked one leaves, and every typed value stays."""
+    typed = {**FORM, "service": ["food-bank-hackney", "debt-advice-newham"], "action": "update",
+             "need_tried": "Called the council twice"}
+    r = client.post("/referrals", data=typed, headers=as_user("alice", **CSRF))
+    assert r.status_code == 200 and "There is a problem" not in r.text
+    html = r.text
+    for sid in ("food-bank-hackney", "debt-advice-newham"):
+        assert re.search(rf'name="service" type="checkbox" value="{sid}" checked', html)
+    assert 'value="Ada Example"' in html and "Called the council twice" in html and 'name="consent"' in html
+    assert re.search(r'id="consent" name="consent" type="checkbox" value="yes" checked', html)
+    # the chooser offers only services not already chosen
+    chooser = html.split('<select', 1)[1].split("</select>", 1)[0]
+    assert 'value="housing-portal"' in chooser and 'value="food-bank-hackney"' not in chooser
+    # untick one (it is simply not sent) and nothing else changes
+    r = client.post("/referrals", data={**typed, "service": ["debt-advice-newham", ""]}, headers=as_user("alice", **CSRF))
+    assert 'value="food-bank-hackney" checked' not in r.text and 'value="Ada Example"' in r.text
+    # then check the referral: one record with a status for each chosen service
+    ref_id = create(client, form={**FORM, "service": ["food-bank-hackney", "debt-advice-newham", "housing-portal"]})
+    ref = client.svc.get(USERS["alice"], ref_id)
+    assert sorted(t.service_id for t in ref.targets) == ["debt-advice-newham", "food-bank-hackney", "housing-portal"]
+
+
+def test_no_service_left_is_an_error_on_the_form_not_a_lost_page(client):
+    r = client.post("/referrals", data={**FORM, "service": [""]}, headers=as_user("alice", **CSRF))
+    assert r.status_code == 422
+    assert 'href="#services"' in r.text and 'id="services"' in r.text and 'value="Ada Example"' in r.text
+
+
+def test_my_referrals_lists_own_referrals_and_admins_see_all(client):
+    mine = create(client, "alice")
+    other = create(client, "bob")
+    alice = client.get("/referrals", headers=as_user("alice")).text
+    assert mine[:8].upper() in alice and other[:8].upper() not in alice
+    assert 'aria-current="page"' in alice and 'href="/"' in alice  # the navigation back to the chat
+    admin = client.get("/referrals", headers=as_user("root")).text
+    assert mine[:8].upper() in admin and other[:8].upper() in admin
+    empty = client.get("/referrals", headers=as_user("tess")).text
+    assert "You have not made any referrals yet" in empty
+    # the personal details are never on the list page
+    assert "Ada Example" not in alice
+    assert any(e.action == "list" for e in _audit(client))
+
+
+def _audit(client):
+    from sqlalchemy import select
+
+    from referrals.models import AuditEntry
+
+    with client.svc.db() as db:
+        return list(db.scalars(select(AuditEntry)))
+
+
+def test_reply_link_page_has_no_staff_navigation(client):
+    r = client.get("/referrals/ack/not-a-token")
+    assert r.status_code == 400 and "govuk-header__navigation" not in r.text and "My referrals" not in r.text

@@ -48,7 +48,7 @@ def test_trainer_status_lists_stale_items():
 
 
 def test_role_map():
-    assert [p for p, _ in allowed_pages("worker")] == ["chat"]
-    assert [p for p, _ in allowed_pages("trainer")] == ["chat", "trainer"]
-    assert [p for p, _ in allowed_pages("admin")] == ["chat", "trainer", "admin"]
+    assert [p for p, _ in allowed_pages("worker")] == ["chat", "referrals"]
+    assert [p for p, _ in allowed_pages("trainer")] == ["chat", "referrals", "trainer"]
+    assert [p for p, _ in allowed_pages("admin")] == ["chat", "referrals", "trainer", "admin"]
     assert set().union(*PAGE_ROLES.values()) == {"worker", "trainer", "admin"}

@@ -7,6 +7,7 @@ required, "address" the address, and so on. Every problem is reported at once.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, fields, replace
 
 from knowledge_base.schema import EMAIL_RE, Service
@@ -68,8 +69,9 @@ def required_by_services(services: list[Service]) -> set[str]:
     needed: set[str] = set()
     for s in services:
         for need in (s.referral.needs if s.referral else []):
-            low = need.lower()
-            needed |= {name for name, words in NEEDS_KEYWORDS.items() if any(w in low for w in words)}
+            low = need.lower()  # whole words: "household size and ages" does not ask for an age
+            needed |= {name for name, words in NEEDS_KEYWORDS.items()
+                       if any(re.search(rf"\b{re.escape(w)}\b", low) for w in words)}
     return needed
 
 

@@ -70,6 +70,13 @@ def test_needs_of_the_chosen_services_make_fields_required():
     assert not isinstance(exc.value, ConsentRequired)
 
 
+def test_needs_match_whole_words_only():
+    # Hackney Foodbank asks for "household size and ages": that is not a date of birth
+    svc = service(needs=["household size and ages", "phone number", "Email if they have one", "age"])
+    assert required_by_services([svc]) == {"phone", "email", "date_of_birth"}
+    assert required_by_services([service(needs=["household size and ages", "messages"])]) == set()
+
+
 @pytest.mark.parametrize("pref, missing", [("phone", "phone"), ("text", "phone"), ("email", "email"),
                                            ("letter", "address")])
 def test_contact_preference_needs_its_detail(pref, missing):

@@ -11,7 +11,7 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Literal
+from typing import Any, Callable, Iterable, Iterator, Literal
 
 import yaml
 from pydantic import ValidationError
@@ -233,3 +233,71 @@ def content_fingerprint(content_dir: Path | str = CONTENT_DIR) -> str:
         h.update(str(path.relative_to(content_dir)).encode())
         h.update(path.read_bytes())
     return h.hexdigest()
+
+
+# ------------------------------------------------ folders of one-unit-per-file YAML
+# Flows and refreshers share a layout: one unit per ``<id>.yml`` file in a folder, and
+# files starting with ``_`` (``_messages.yml``) hold the fixed wording of the engine.
+
+
+def schema_problems(name: str, root, exc: ValidationError, skip: Iterable = (), whole: str = "",
+                    hint: Callable[[dict], str | None] | None = None) -> list[Problem]:
+    """Every error of ``exc`` as a Problem at the line of its location in the node tree
+    ``root``. ``skip`` drops location parts that are not keys (union tags such as
+    ``question``); ``whole`` names an error without a location; ``hint(err)`` replaces
+    the :data:`HINTS` lookup."""
+    out = []
+    for err in exc.errors():
+        loc = err["loc"]
+        where = ".".join(str(p) for p in loc if p not in skip) or whole
+        out.append(Problem(name, _node_line(root, loc), f"{where}: {err['msg']}",
+                           hint=hint(err) if hint else HINTS.get(err["type"])))
+    return out
+
+
+def load_model_file(path: Path, model, missing: str, missing_hint: str,
+                    to_problems: Callable[[str, Any, ValidationError], list[Problem]] = schema_problems,
+                    skip_empty: bool = False) -> tuple[Any, list[Problem]]:
+    """``(model instance, [])`` from one YAML file such as ``_messages.yml``, or ``(None,
+    problems)``: ``missing`` when there is no file, the YAML problem when it cannot be
+    read, else ``to_problems(name, root, exc)``. With ``skip_empty`` an empty file gives
+    ``(None, [])`` instead of being validated."""
+    if not path.is_file():
+        return None, [Problem(_display(path), 1, missing, hint=missing_hint)]
+    problems: list[Problem] = []
+    root, data = read_yaml(path, problems)
+    if problems or (skip_empty and root is None):
+        return None, problems
+    try:
+        return model.model_validate(data), []
+    except ValidationError as exc:
+        return None, to_problems(_display(path), root, exc)
+
+
+def read_units(folder: Path, not_mapping: str, not_mapping_hint: str) -> Iterator[tuple[Path, str, list[Problem], Any, Any]]:
+    """``(path, display name, problems, node tree, data)`` for each unit file of
+    ``folder``: ``*.yml``/``*.yaml`` in name order, leaving out the files starting with
+    ``_``. ``problems`` holds the file's reading problems, and ``not_mapping`` (at line 1)
+    when the file is not a mapping; callers add their own checks to it."""
+    for path in sorted(folder.glob("*.y*ml")):
+        if path.name.startswith("_"):
+            continue
+        name = _display(path)
+        problems: list[Problem] = []
+        root, data = read_yaml(path, problems)
+        if root is not None and not isinstance(data, dict):
+            problems.append(Problem(name, 1, not_mapping, hint=not_mapping_hint))
+        yield path, name, problems, root, data
+
+
+def unit_id_problems(noun: str, name: str, root, unit_id: str, path: Path, first_seen: dict[str, str]) -> list[Problem]:
+    """A warning when ``unit_id`` differs from the file name, an error when an earlier
+    file of the folder has the same id (``first_seen``: id -> display name)."""
+    out = []
+    if unit_id != path.stem:
+        out.append(Problem(name, _node_line(root, ("id",)), f"{noun} id '{unit_id}' differs from the file name",
+                           level="warning", hint=f"name the file {unit_id}.yml"))
+    if unit_id in first_seen:
+        out.append(Problem(name, _node_line(root, ("id",)), f"duplicate {noun} id '{unit_id}' (also in {first_seen[unit_id]})",
+                           hint=f"{noun} ids must be unique"))
+    return out

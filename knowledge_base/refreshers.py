@@ -33,7 +33,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .errors import KnowledgeBaseError
-from .loader import CONTENT_DIR, HINTS, Problem, read_yaml, _display, _node_line
+from .loader import (CONTENT_DIR, Problem, _node_line, load_model_file, read_units, schema_problems,
+                     unit_id_problems)
 from .schema import ItemId, ShortLine, Source, Strict
 
 REFRESHERS_DIR = CONTENT_DIR / "refreshers"
@@ -144,26 +145,12 @@ class RefresherMessages(Strict):
 
 
 def _schema_problems(name: str, root, exc: ValidationError) -> list[Problem]:
-    out = []
-    for err in exc.errors():
-        loc = err["loc"]
-        where = ".".join(str(p) for p in loc) or "(file)"
-        out.append(Problem(name, _node_line(root, loc), f"{where}: {err['msg']}", hint=HINTS.get(err["type"])))
-    return out
+    return schema_problems(name, root, exc, whole="(file)")
 
 
 def load_messages(content_dir: Path | str = REFRESHERS_DIR) -> tuple[RefresherMessages | None, list[Problem]]:
-    path = Path(content_dir) / MESSAGES_FILE
-    problems: list[Problem] = []
-    if not path.is_file():
-        return None, [Problem(_display(path), 1, "refresher messages file missing", hint="add _messages.yml")]
-    root, data = read_yaml(path, problems)
-    if root is None:
-        return None, problems
-    try:
-        return RefresherMessages.model_validate(data), problems
-    except ValidationError as exc:
-        return None, _schema_problems(_display(path), root, exc)
+    return load_model_file(Path(content_dir) / MESSAGES_FILE, RefresherMessages, "refresher messages file missing",
+                           "add _messages.yml", _schema_problems, skip_empty=True)
 
 
 def _flow_ids(flows_dir: Path) -> set[str] | None:
@@ -220,17 +207,10 @@ def validate_refreshers(content_dir: Path | str = REFRESHERS_DIR, today: dt.date
         item_ids = set(item_ids) if item_ids is not None else _item_ids(kb_root)
         flow_ids = set(flow_ids) if flow_ids is not None else _flow_ids(kb_root / "flows")
     first_seen: dict[str, str] = {}
-    for path in sorted(content_dir.glob("*.y*ml")):
-        if path.name.startswith("_"):
-            continue
-        name = _display(path)
-        file_problems: list[Problem] = []
-        root, data = read_yaml(path, file_problems)
+    for path, name, file_problems, root, data in read_units(
+            content_dir, "a refresher file must be a mapping with id, title, key_points ...", "see docs/trainer-guide.md"):
         module = None
-        if root is not None and not isinstance(data, dict):
-            file_problems.append(Problem(name, 1, "a refresher file must be a mapping with id, title, key_points ...",
-                                         hint="see docs/trainer-guide.md"))
-        elif isinstance(data, dict):
+        if isinstance(data, dict):
             try:
                 module = Refresher.model_validate(data)
             except ValidationError as exc:
@@ -245,13 +225,7 @@ def validate_refreshers(content_dir: Path | str = REFRESHERS_DIR, today: dt.date
                         file_problems.append(Problem(name, _node_line(root, (key, i)), f"{key}.{i}: unknown {what} id '{ref}'",
                                                      hint=f"check the id against the {what}s (kb search / kb validate)"))
             if module is not None:
-                if module.id != path.stem:
-                    file_problems.append(Problem(name, _node_line(root, ("id",)), f"refresher id '{module.id}' differs from the file name",
-                                                 level="warning", hint=f"name the file {module.id}.yml"))
-                if module.id in first_seen:
-                    file_problems.append(Problem(name, _node_line(root, ("id",)),
-                                                 f"duplicate refresher id '{module.id}' (also in {first_seen[module.id]})",
-                                                 hint="refresher ids must be unique"))
+                file_problems.extend(unit_id_problems("refresher", name, root, module.id, path, first_seen))
                 if module.last_reviewed > today:
                     file_problems.append(Problem(name, _node_line(root, ("last_reviewed",)),
                                                  f"last_reviewed {module.last_reviewed} is in the future",

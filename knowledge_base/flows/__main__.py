@@ -1,0 +1,5 @@
+"""``python -m knowledge_base.flows [validate|paths] [--content DIR]``."""
+
+from .cli import main
+
+raise SystemExit(main())

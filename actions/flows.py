@@ -180,6 +180,21 @@ class ValidateFlowForm(FormValidationAction):
         return {"flow_answer": turn.state["status"], "flow_state": turn.state}
 
 
+def offer_referral(dispatcher: CollectingDispatcher, service_ids: list[str]) -> None:
+    """The end of a guide can offer one referral to several services: a line for any
+    client, and for the web panel a ``refer`` payload it turns into a "Refer" link.
+    Services no longer in the knowledge base are left out."""
+    from .knowledge import get_search
+
+    items = get_search().items
+    services = [{"id": i, "title": items[i].title, "organisation": getattr(items[i], "organisation", "")}
+                for i in service_ids if i in items]
+    if services:
+        dispatcher.utter_message(response="utter_flow_refer",
+                                 services="; ".join(s["title"] for s in services))
+        dispatcher.utter_message(json_message={"refer": {"services": services}})
+
+
 class ActionFlowFinished(Action):
     """After the form: the end step and the case note, or the 'stopped' notice;
     then offer to resume a guide that a safeguarding disclosure interrupted."""
@@ -196,6 +211,8 @@ class ActionFlowFinished(Action):
                 step_messages(dispatcher, turn.view)
                 if state.get("status") == "done":
                     dispatcher.utter_message(response="utter_flow_summary", summary=F.summary(state))
+                    if turn.view.end and turn.view.end.refer_to:
+                        offer_referral(dispatcher, turn.view.end.refer_to)
                     from .refreshers import offer_related
 
                     events += offer_related(dispatcher, tracker, state["flow"])

@@ -54,6 +54,30 @@ def _risk_problems(content_dir: Path, flow_ids: set[str]) -> list[Problem]:
     return out
 
 
+def _refer_problems(content_dir: Path, flows: dict, content: Content) -> list[Problem]:
+    """A guide's end step may offer a referral: each ``refer_to`` id must be a real
+    service that takes professional referrals (illustrative ones cannot be referred to)."""
+    from .schema import Service
+
+    services = {i.id: i for i in content.items if isinstance(i, Service)}
+    out = []
+    for flow_id, flow in flows.items():
+        path = content_dir / "flows" / f"{flow_id}.yml"
+        root = yaml.compose(path.read_text()) if path.exists() else None
+        for i, step in enumerate(flow.steps):
+            for j, sid in enumerate(getattr(step, "refer_to", []) or []):
+                svc = services.get(sid)
+                why = ("is not a service in the knowledge base" if svc is None else
+                       "has no referral route that takes professional referrals" if not (
+                           svc.referral and svc.referral.accepts_professional_referrals) else
+                       "is illustrative: a real referral cannot go to it" if svc.illustrative else None)
+                if why:
+                    line = _node_line(root, ("steps", i, "refer_to", j)) if root is not None else 1
+                    out.append(Problem(_display(path), line, f"steps[{step.id}].refer_to: '{sid}' {why}",
+                                       hint="use the id of a service with a `referral:` block"))
+    return out
+
+
 def validate_all(content_dir: Path | str) -> Report:
     content_dir = Path(content_dir)
     content = load_content(content_dir)
@@ -66,7 +90,7 @@ def validate_all(content_dir: Path | str) -> Report:
         flows, problems = validate_flows(content_dir / "flows")
         flow_ids = set(flows)
         report.counts["flows"] = len(flows)
-        report.problems += problems
+        report.problems += problems + _refer_problems(content_dir, flows, content)
     report.problems += _risk_problems(content_dir, flow_ids)
     if (content_dir / "refreshers").is_dir():
         try:

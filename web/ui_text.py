@@ -75,6 +75,7 @@ class Card(_Strict):
     thanks: str
     feedback_failed: str
     refer: str
+    refer_many: str
     response_time: str
 
 

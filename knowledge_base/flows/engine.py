@@ -236,7 +236,7 @@ class FlowEngine:
                                              urgency_text=m.urgency[step.urgency], contacts=list(step.contacts))
         if step.kind == "end":
             extra["end"] = EndView(record=list(step.record), next_actions=list(step.next_actions),
-                                   contacts=list(step.contacts))
+                                   contacts=list(step.contacts), refer_to=list(step.refer_to))
         critical = list(flow.critical) if not state["trail"] else []
         return StepView(kind=step.kind, text=step.text, say_this=list(step.say_this), critical=critical,
                         source=step.source, **base, **extra)

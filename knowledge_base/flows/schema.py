@@ -66,6 +66,9 @@ class EndStep(_StepBase):
     record: list[str] = Field(min_length=1, description="What to record in the case notes")
     next_actions: list[str] = Field(min_length=1)
     contacts: list[Contact] = Field(min_length=1)
+    refer_to: list[ItemId] = Field(default_factory=list, max_length=6, description=(
+        "Ids of services in the knowledge base the worker can refer to from here (web panel: one "
+        "referral to all of them). Each must take professional referrals and not be illustrative."))
 
 
 Step = Annotated[Union[QuestionStep, InfoStep, ChecklistStep, EscalateStep, EndStep], Field(discriminator="kind")]

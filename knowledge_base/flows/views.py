@@ -33,6 +33,7 @@ class EndView(BaseModel):
     record: list[str]
     next_actions: list[str]
     contacts: list[Contact]
+    refer_to: list[str] = Field(default_factory=list)
 
 
 class Progress(BaseModel):

@@ -173,3 +173,33 @@ def test_refer_one_resident_to_two_services_from_an_answer_card(page, inbox):
     page.get_by_role("link", name="My referrals").click()
     expect(page.get_by_role("link", name=reference)).to_be_visible()
     assert_no_axe_violations(page, "referral-list")
+
+
+def test_the_end_of_a_guide_offers_one_referral_to_the_services_it_names(page):
+    """The eviction guide names two services at its end: the web panel shows one
+    "Refer the resident" link that opens the form with both already chosen."""
+    from knowledge_base import flows as F
+
+    flow = F.default_engine().flows["eviction-homelessness"]
+    path = min((p for p in F.all_paths(flow) if p[-1].step_id == "end"), key=len)
+    page.goto("/")
+    box = page.get_by_label("Situation or question")
+    replies = page.locator(".app-reply")
+
+    def say(text):
+        n = replies.count()
+        box.fill(text)
+        box.press("Enter")
+        expect(replies).to_have_count(n + 1, timeout=60_000)
+
+    say('/start_flow{"flow_id": "eviction-homelessness"}')
+    for hop in path[:-1]:
+        say(str(hop.choice + 1) if hop.choice is not None else "1")
+    expect(replies.last).to_contain_text("Case note")
+    link = replies.last.get_by_role("link", name=re.compile("Refer the resident"))
+    expect(link).to_be_visible()
+    link.click()
+    expect(page.get_by_role("heading", name="Refer the resident")).to_be_visible()
+    expect(page.locator("#chosen-services input[type=checkbox]:checked")).to_have_count(2)
+    for sid in ("hackney-homeless-help", "shelter-england-housing-advice"):
+        expect(page.locator(f"#chosen-services input[value='{sid}']")).to_be_checked()

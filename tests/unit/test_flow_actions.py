@@ -129,6 +129,35 @@ def test_finished_guide_gives_a_case_note_without_resident_details():
     assert len(offers) <= 1
 
 
+def finish(flow_id: str, end_step: str) -> dict:
+    """Walk the first path of a flow that ends at ``end_step``; return the finished state."""
+    flow = F.default_engine().flows[flow_id]
+    path = next(p for p in F.all_paths(flow) if p[-1].step_id == end_step)
+    turn = F.start(flow_id)
+    for hop in path[:-1]:
+        turn = F.answer(turn.state, str(hop.choice + 1) if hop.choice is not None else "1")
+    assert turn.state["status"] == "done" and turn.view.step_id == end_step
+    return turn.state
+
+
+def test_a_guide_that_names_services_ends_with_one_referral_to_all_of_them(search):
+    d = CollectingDispatcher()
+    ActionFlowFinished().run(d, tracker("1", slots={"flow_state": finish("eviction-homelessness", "end")}), {})
+    line = next(m for m in d.messages if m.get("response") == "utter_flow_refer")
+    payload = next(m["custom"]["refer"] for m in d.messages if (m.get("custom") or {}).get("refer"))
+    assert [s["id"] for s in payload["services"]] == ["hackney-homeless-help", "shelter-england-housing-advice"]
+    assert all(s["title"] in line["services"] for s in payload["services"])
+    # after the case note, before anything else
+    kinds = [m.get("response") or "custom" for m in d.messages]
+    assert kinds.index("utter_flow_summary") < kinds.index("utter_flow_refer") < kinds.index("custom")
+
+
+def test_a_guide_without_services_to_refer_to_offers_no_referral(search):
+    d = CollectingDispatcher()
+    ActionFlowFinished().run(d, tracker("1", slots={"flow_state": finish("safeguarding-adult", "end")}), {})
+    assert not [m for m in d.messages if m.get("response") == "utter_flow_refer" or (m.get("custom") or {}).get("refer")]
+
+
 def test_a_corrupt_flow_state_does_not_crash():
     d = CollectingDispatcher()
     events = ActionAskFlowAnswer().run(d, tracker("x", slots={"flow_state": {"v": 99}}), {})

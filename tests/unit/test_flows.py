@@ -404,3 +404,25 @@ def test_reload_default_engine():
 
     assert F.reload_default_engine() is F.default_engine()
     assert {f["id"] for f in F.list_flows()} >= {"domestic-abuse"}
+
+
+def test_refer_to_must_name_a_real_referable_service(tmp_path):
+    """`kb validate` refuses an end step that offers a referral to an unknown, non-referable
+    or illustrative service, with the flow file and line."""
+    import shutil
+
+    from knowledge_base.loader import CONTENT_DIR
+    from knowledge_base.validate import validate_all
+
+    content = tmp_path / "content"
+    shutil.copytree(CONTENT_DIR, content)
+    flow = content / "flows" / "domestic-abuse.yml"
+    text = flow.read_text()
+    assert "refer_to: [hackney-domestic-abuse-intervention-service]" in text
+    flow.write_text(text.replace("refer_to: [hackney-domestic-abuse-intervention-service]",
+                                 "refer_to: [no-such-service, hackney-community-food-hubs]"))
+    report = validate_all(content)
+    messages = [str(p) for p in report.errors]
+    assert any("domestic-abuse.yml:" in m and "'no-such-service' is not a service" in m for m in messages)
+    assert any("'hackney-community-food-hubs' has no referral route" in m for m in messages)
+    assert validate_all(CONTENT_DIR).errors == []

@@ -267,15 +267,29 @@ function choiceButtons(buttons) {
   return group;
 }
 
+// the end of a guided flow: one referral to the services the guide names
+function referMessage(services) {
+  const box = el("p", "govuk-body app-msg app-refer");
+  const link = el("a", "govuk-link", ui.card.refer_many);
+  link.href = "/referrals/new?" + services.map(function (s) {
+    return "service=" + encodeURIComponent(s.id);
+  }).join("&");
+  box.appendChild(link);
+  return box;
+}
+
 function addReply(messages) {
   latestButtons = [];
   const reply = el("div", "app-reply");
   reply.appendChild(el("span", "govuk-visually-hidden", ui.chat.assistant + ": "));
   messages.forEach(function (m) {
     const card = m.custom && typeof m.custom === "object" ? m.custom.card : null;
+    const refer = m.custom && typeof m.custom === "object" ? m.custom.refer : null;
     let node;
     if (card && typeof card === "object") {
       node = cardMessage(card);
+    } else if (refer && Array.isArray(refer.services) && refer.services.length) {
+      node = referMessage(refer.services);
     } else {
       node = textMessage(m.text || "");
     }

@@ -2,7 +2,7 @@
 
     frontline referrals process-queue [--loop] [--interval S]   send due emails (once, or until Ctrl-C)
     frontline referrals purge                                  erase personal data past retention
-    frontline referrals stats SERVICE_ID...                    median time to first response
+    frontline referrals stats [SERVICE_ID...]                  median time to first response
 
 Register with ``add_referral_parsers(subparsers)``; each sub-command sets
 ``args.handler`` (returns the exit code).
@@ -49,6 +49,13 @@ def cmd_purge(args) -> int:
 
 def cmd_stats(args) -> int:
     svc = _service()
+    if not args.service_ids:  # every service with recorded responses, fastest first
+        found = svc.all_stats()
+        for st in found:
+            print(f"{st.service_id}: median {st.median_hours} h to first response ({st.count} referrals)")
+        if not found:
+            print("no responses recorded yet")
+        return 0
     for sid in args.service_ids:
         st = svc.stats(sid)
         print(f"{sid}: no responses yet" if st is None else
@@ -80,6 +87,6 @@ def add_referral_parsers(subparsers: argparse._SubParsersAction) -> argparse.Arg
     sub.add_parser("purge", help="erase personal data older than FRONTLINE_REFERRAL_RETENTION_DAYS (90)"
                    ).set_defaults(handler=_safe(cmd_purge))
     s = sub.add_parser("stats", help="median time to first response per service")
-    s.add_argument("service_ids", nargs="+")
+    s.add_argument("service_ids", nargs="*", help="services to report (default: every service with responses)")
     s.set_defaults(handler=_safe(cmd_stats))
     return p

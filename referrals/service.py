@@ -284,6 +284,17 @@ class ReferralService:
             return None
         return ReferralStats(service_id, float(statistics.median(times)), len(times))
 
+    def all_stats(self) -> list[ReferralStats]:
+        """Every service with at least one recorded response, fastest median first."""
+        with self.db() as db:
+            rows = db.execute(select(Target.service_id, Target.response_seconds).where(
+                Target.response_seconds.is_not(None))).all()
+        by_service: dict[str, list[float]] = {}
+        for sid, seconds in rows:
+            by_service.setdefault(sid, []).append(seconds)
+        out = [ReferralStats(sid, float(statistics.median(t)), len(t)) for sid, t in by_service.items()]
+        return sorted(out, key=lambda st: (st.median_seconds, st.service_id))
+
 
 def referral_stats(service_id: str, service: ReferralService | None = None) -> ReferralStats | None:
     """Median time to first response for a service, with the count it is based on; None without data."""

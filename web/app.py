@@ -84,6 +84,19 @@ def response_stats(item_id: str) -> dict | None:
     return {"median_hours": stats.median_hours, "count": stats.count} if stats else None
 
 
+def response_table() -> list[dict]:
+    """Referral response times for the trainer console (only services with recorded replies)."""
+    try:
+        from referrals.service import _load_services, default_service
+
+        titles = {i: s.title for i, s in _load_services().items()}
+        return [{"id": st.service_id, "title": titles.get(st.service_id, st.service_id),
+                 "median_hours": st.median_hours, "count": st.count} for st in default_service().all_stats()]
+    except Exception as exc:
+        log.warning("referral response times unavailable: %s", type(exc).__name__)
+        return []
+
+
 def merge_cards(messages: list[dict]) -> list[dict]:
     """An answer arrives as text messages (for REST clients) followed by a card
     that says how many of them it replaces; the panel shows the card only."""
@@ -299,7 +312,7 @@ def create_app(rasa_url: str | None = None, secret: str | None = None,
             gaps = []
         tried = trial_search(q) if q.strip() else None
         return page(request, "trainer", "trainer.html", content_status=trainer_status(settings.content_dir),
-                    gaps=gaps, q=q, tried=tried)
+                    gaps=gaps, q=q, tried=tried, responses=response_table())
 
     @app.get("/admin", response_class=HTMLResponse)
     def admin(request: Request, deleted: int | None = None):

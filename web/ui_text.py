@@ -107,6 +107,12 @@ class Trainer(_Strict):
     try_confidence: str
     try_item: str
     try_score: str
+    responses: str
+    responses_intro: str
+    responses_none: str
+    responses_service: str
+    responses_median: str
+    responses_count: str
 
 
 class Admin(_Strict):

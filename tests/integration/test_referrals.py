@@ -215,6 +215,13 @@ def test_stats_median_with_count_and_none_without_data(svc, start_smtp):
     assert (st.median_seconds, st.median_hours, st.count) == (3 * 3600, 3.0, 3)
     assert svc.stats("debt-advice-newham") is None  # sent but never answered: no invented figure
     assert svc.stats("no-such-service") is None
+    # every service with replies, fastest first: the report trainers see
+    ref = make(svc, ids=["debt-advice-newham"])
+    svc.send(ALICE, ref.id, now=NOW)
+    debt = targets(svc, ref.id)["debt-advice-newham"]
+    svc.acknowledge(svc.ack_url(ref, debt).rsplit("/", 1)[1], "accepted", now=NOW + dt.timedelta(minutes=30))
+    assert [(st.service_id, st.median_hours, st.count) for st in svc.all_stats()] == [
+        ("debt-advice-newham", 0.5, 1), ("food-bank-hackney", 3.0, 3)]
 
 
 def test_audit_rows_for_view_and_send_hold_no_personal_data(svc, start_smtp):
@@ -273,6 +280,8 @@ def test_cli_process_queue_purge_and_stats(svc, settings, start_smtp, monkeypatc
     assert "erased personal data of 1 referral(s) older than 30 days" in capsys.readouterr().out
     assert run_cli(["referrals", "stats", "food-bank-hackney"]) == 0
     assert "no responses yet" in capsys.readouterr().out
+    assert run_cli(["referrals", "stats"]) == 0
+    assert "no responses recorded yet" in capsys.readouterr().out
 
 
 class RefusingInbox(Inbox):

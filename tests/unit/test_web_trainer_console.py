@@ -65,3 +65,28 @@ def test_not_helpful_feedback_marks_the_logged_search(tmp_path):
     assert r.status_code == 200
     gaps, _ = gap_report(__import__("datetime").date(2000, 1, 1), directory=tmp_path)
     assert [g.text for g in gaps] == ["landlord changed locks"] and gaps[0].unhelpful == 1
+
+
+def test_referral_response_times_on_the_console_only_from_recorded_replies(tmp_path, monkeypatch):
+    import datetime as dt
+
+    import referrals.service as rs
+    from referrals.config import ReferralSettings
+    from referrals.models import Referral, Target
+
+    monkeypatch.setattr(rs, "_DEFAULT", rs.ReferralService(ReferralSettings(data_dir=tmp_path, secret=b"k")))
+    c, _ = client_for(tmp_path, "trainer")
+    assert "No replies to referrals recorded yet" in c.get("/trainer").text  # never an invented figure
+    now = dt.datetime(2026, 11, 26, 9, 0)
+    with rs.default_service().db() as db:
+        for n, hours in enumerate((2, 4, 30)):
+            ref = Referral(id=f"r{n}", created_by="w", created_at=now, consent=True, consent_at=now,
+                           urgency="soon", contact_preference="phone")
+            ref.targets.append(Target(service_id="hackney-foodbank", service_title="x", organisation="y",
+                                      route="email", status="received", message_id=f"<m{n}>",
+                                      response_seconds=hours * 3600.0))
+            db.add(ref)
+        db.commit()
+    html = c.get("/trainer").text
+    row = html.split('id="responses"', 1)[1]
+    assert "Hackney Foodbank" in row and "4.0 h" in row and ">3<" in row

@@ -15,7 +15,7 @@ RASA := .venv-rasa/bin/rasa
 MODEL = $(shell $(PY) -c 'from frontline.training import model_path; from frontline.settings import Settings; print(model_path(Settings()))')
 RESULTS := var/test-results
 
-.PHONY: help install install-test validate index train run test test-unit test-integration test-rasa test-e2e eval bench audit lock clean
+.PHONY: help install install-test validate index train run shell docs test test-unit test-integration test-rasa test-e2e eval bench audit lock clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -37,6 +37,12 @@ train: install ## train the Rasa model if the bot data or config changed
 
 run: index train ## install, validate, build, train, then start all three processes
 	@$(PY) -m frontline.cli run
+
+docs: ## regenerate the annotated flow examples (docs/flows.md, README)
+	@$(PY) -m knowledge_base.flows examples
+
+shell: index train ## chat in this terminal (rasa shell + action server; nothing is stored)
+	@$(PY) -m frontline.cli shell
 
 test: install-test ## install what is missing and run every test
 	@$(MAKE) --no-print-directory test-unit test-integration test-rasa test-e2e

@@ -1,6 +1,7 @@
 """``frontline``: run and operate the assistant.
 
     frontline run                     start action server, Rasa and the front door
+    frontline shell                   chat in this terminal (rasa shell + the action server)
     frontline train [--force]         train the Rasa model if the bot data or config changed
     frontline users add NAME --role R front-door accounts (password from stdin)
     frontline referrals process-queue|purge|stats
@@ -18,6 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="frontline", description="Run and operate the frontline assistant.")
     sub = p.add_subparsers(dest="cmd", required=True)
     sub.add_parser("run", help="start all three processes; Ctrl-C stops them")
+    sub.add_parser("shell", help="chat in this terminal: rasa shell with the action server (nothing stored)")
     t = sub.add_parser("train", help="train the Rasa model if the bot changed")
     t.add_argument("--force", action="store_true")
     from referrals.cli import add_referral_parsers  # `frontline referrals process-queue|purge|stats`
@@ -37,6 +39,14 @@ def main(argv: list[str] | None = None) -> int:
 
             try:
                 return Supervisor().run_forever()
+            except StartupError as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                return exc.exit_code
+        if args.cmd == "shell":
+            from .supervisor import StartupError, run_shell
+
+            try:
+                return run_shell()
             except StartupError as exc:
                 print(f"error: {exc}", file=sys.stderr)
                 return exc.exit_code

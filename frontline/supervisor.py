@@ -95,6 +95,32 @@ def build_services(settings: Settings) -> list[Service]:
     ]
 
 
+def run_shell(settings: Settings | None = None) -> int:
+    """``frontline shell``: the action server in the background and ``rasa shell`` in this
+    terminal, for trainers and developers to walk a flow or try a question. Conversations are
+    kept in memory only (``bot/endpoints.shell.yml``): the command line has no redaction."""
+    settings = settings or Settings()
+    os.environ["FRONTLINE_QUIET_LOGS"] = "1"  # the action server's log goes to its file, not over the chat
+    services = build_services(settings)  # checks the model exists
+    sup = Supervisor(settings, [s for s in services if s.name == "actions"])
+    renv = rasa_env()
+    renv.update(ACTION_SERVER_URL=settings.action_url)
+    with socket.socket() as s:  # rasa shell runs its own server: any free port, so `make run` can go on
+        s.bind(("127.0.0.1", 0))
+        shell_port = s.getsockname()[1]
+    cmd = [str(settings.rasa_bin), "shell", "--model", str(model_path(settings)), "--endpoints",
+           "bot/endpoints.shell.yml", "--port", str(shell_port)]
+    try:
+        sup.start()
+        print("loading the knowledge base and the model (about 20 s) ...", flush=True)
+        sup.wait_ready()
+        return subprocess.call(cmd, cwd=settings.root, env=renv)
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        sup.stop()
+
+
 def _child_setup() -> None:
     """Run in each child before exec: own process group (so a stop reaches its
     children too) and, on Linux, die with the supervisor even if it is killed

@@ -65,7 +65,7 @@ test-e2e: index train ## whole stack as `make run` starts it, through REST and t
 	$(PY) -m pytest -m slow -q
 
 eval: index ## search quality on the dev set: BM25 vs dense vs hybrid
-	$(PY) -m bench.search_eval
+	$(PY) -m bench.search_eval $(if $(SET),--set $(SET))
 
 bench: index train ## speed and quality, side by side with the baselines
 	$(PY) -m bench.run

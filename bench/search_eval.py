@@ -41,15 +41,15 @@ def check_devset(queries: list[Query], item_ids: set[str]) -> list[str]:
     return [f"{q.file}: '{q.text}' expects unknown id {e}" for q in queries for e in q.expected if e not in item_ids]
 
 
-def load_checked():
-    """Content and dev set, or (None, None) after printing why they can't be used."""
+def load_checked(dev_dir: Path = DEV_DIR):
+    """Content and labelled set, or (None, None) after printing why they can't be used."""
     from knowledge_base.loader import load_content
 
     content = load_content()
     if content.errors:
         print("content has errors; run `kb validate`", file=sys.stderr)
         return None, None
-    queries = load_devset()
+    queries = load_devset(dev_dir)
     bad = check_devset(queries, {i.id for i in content.items})
     if bad:
         print("\n".join(bad), file=sys.stderr)
@@ -98,13 +98,22 @@ def build_rate(content, embedder) -> dict:
     from knowledge_base.index import build_index
     from knowledge_base.text import Thesaurus, item_views
 
-    with tempfile.TemporaryDirectory() as tmp:
-        report = build_index(content, embedder, Path(tmp), progress=False, force=True)
-    th = Thesaurus(content.terms)
-    texts = [th.expand(v) for i in content.items for v in item_views(i)]
-    t = time.perf_counter()
-    embedder.run(texts)
-    enc = time.perf_counter() - t
+    import os
+
+    import torch
+
+    queries_threads = torch.get_num_threads()
+    torch.set_num_threads(os.cpu_count() or 1)  # as `kb build` runs (it uses every core)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            report = build_index(content, embedder, Path(tmp), progress=False, force=True)
+        th = Thesaurus(content.terms)
+        texts = sorted((th.expand(v) for i in content.items for v in item_views(i)), key=len)
+        t = time.perf_counter()
+        embedder.run(texts)
+        enc = time.perf_counter() - t
+    finally:
+        torch.set_num_threads(queries_threads)
     return {"build_items_per_s": report.items / report.seconds, "build_seconds": report.seconds,
             "encode_limit_items_per_s": len(content.items) / enc, "encode_texts_per_s": len(texts) / enc,
             "views_per_item": len(texts) / len(content.items)}
@@ -114,13 +123,15 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.search_eval")
     p.add_argument("--misses", action="store_true", help="list queries whose top answer was wrong")
     p.add_argument("--no-speed", action="store_true", help="quality only")
+    p.add_argument("--set", default=str(DEV_DIR), help="labelled set folder (default: the dev set; "
+                   "tests/eval/check is the blind check set)")
     args = p.parse_args(argv)
 
     from knowledge_base.embedders import SentenceTransformerEmbedder
     from knowledge_base.index import build_index
     from knowledge_base.search import KnowledgeSearch
 
-    content, queries = load_checked()
+    content, queries = load_checked(Path(args.set))
     if content is None:
         return 1
     emb = SentenceTransformerEmbedder()
@@ -143,7 +154,8 @@ def main(argv=None) -> int:
         "bm25_thesaurus_hit1": results["bm25+thesaurus"]["hit1"],
         "dense_hit1": results["dense"]["hit1"], "dense_hit3": results["dense"]["hit3"], "dense_mrr": results["dense"]["mrr"],
     }
-    print(f"\nSearch quality on the dev set ({len(queries)} worker messages, {len(content.items)} items)\n")
+    label = "the dev set" if Path(args.set).resolve() == DEV_DIR.resolve() else Path(args.set).name
+    print(f"\nSearch quality on {label} ({len(queries)} worker messages, {len(content.items)} items)\n")
     print("| retriever | hit@1 | hit@3 | MRR |")
     print("|---|---|---|---|")
     for mode in ("bm25", "bm25+thesaurus", "dense", "hybrid"):
@@ -159,7 +171,7 @@ def main(argv=None) -> int:
               f"({rate['views_per_item']:.1f} texts per item); raw encode of the same texts: "
               f"{rate['encode_limit_items_per_s']:.0f} items/s ({rate['encode_texts_per_s']:.0f} texts/s)")
     targets = {"hit@3 >= 0.95": out["hit3"] >= 0.95, "hit@1 >= 0.85": out["hit1"] >= 0.85,
-               "hybrid hit@1 >= BM25 + 0.10": out["hit1"] >= out["bm25_hit1"] + 0.10}
+               "hybrid hit@1 >= BM25 + 0.10": round(out["hit1"] - out["bm25_hit1"], 9) >= 0.10}
     print("\nTargets: " + ", ".join(f"{k}: {'met' if v else 'NOT MET'}" for k, v in targets.items()))
     if args.misses:
         print("\nHybrid misses at rank 1:")

@@ -86,7 +86,7 @@ class SentenceTransformerEmbedder:
     any local sentence-transformers folder. The bundled weights are checked
     against ``PINNED_WEIGHTS_SHA256`` at load; a swapped file is refused."""
 
-    def __init__(self, model: str | None = None, batch_size: int = 64, expected_sha256: str | None = None):
+    def __init__(self, model: str | None = None, batch_size: int = 16, expected_sha256: str | None = None):
         self.model = model or os.environ.get("FRONTLINE_EMBEDDING_MODEL", BUNDLED_MODEL)
         self.batch_size = batch_size
         self.expected_sha256 = expected_sha256

@@ -19,18 +19,33 @@ def tokens(text: str) -> list[str]:
     return _WORD.findall(normalise(text))
 
 
+# Residents speak in the first person ("he takes my money"), workers in the third ("he
+# takes her money"): inside a thesaurus phrase any personal pronoun matches any other.
+_PRONOUNS = frozenset("i me my mine myself you your he him his himself she her hers herself they them their "
+                      "theirs themselves we us our".split())
+
+
+def _fold(tok: str) -> str:
+    """One token as the thesaurus compares it: apostrophes dropped ("can't" = "cant"),
+    personal pronouns made equal."""
+    tok = tok.replace("'", "")
+    return "<pron>" if tok in _PRONOUNS else tok
+
+
 class Thesaurus:
     """Maps resident and professional words (``lecky``, ``UC``, ``CAB``) to a
     canonical term. ``expand(text)`` appends the canonical terms of every
-    variant found, so "lecky" also matches "electricity"."""
+    variant found, so "lecky" also matches "electricity". Phrases match whatever
+    the apostrophes and whichever personal pronoun ("takes my benefits" matches
+    "takes her benefits")."""
 
     def __init__(self, terms: list[Term]):
         self._phrases: list[tuple[tuple[str, ...], str]] = []
         for t in terms:
             canon = normalise(t.term)
             for v in [t.term, *t.variants]:
-                toks = tuple(tokens(v))
-                if toks:
+                toks = tuple(_fold(x) for x in tokens(v))
+                if toks and set(toks) != {"<pron>"}:
                     self._phrases.append((toks, canon))
         # longest phrases first so "council tax reduction" wins over "council"
         self._phrases.sort(key=lambda p: -len(p[0]))
@@ -39,13 +54,21 @@ class Thesaurus:
             self._first.setdefault(toks[0], []).append((toks, canon))
 
     def canonical_terms(self, text: str) -> list[str]:
-        toks = tokens(text)
+        """Canonical terms of the variants in ``text``, scanning left to right and taking
+        the longest phrase at each point: "kids left home alone" is child protection, and
+        its "alone" is not read again as loneliness."""
+        toks = [_fold(x) for x in tokens(text)]
         found: list[str] = []
-        for i, tok in enumerate(toks):
-            for phrase, canon in self._first.get(tok, ()):
-                if tuple(toks[i : i + len(phrase)]) == phrase and canon not in found:
-                    found.append(canon)
+        i = 0
+        while i < len(toks):
+            for phrase, canon in self._first.get(toks[i], ()):  # longest first
+                if tuple(toks[i : i + len(phrase)]) == phrase:
+                    if canon not in found:
+                        found.append(canon)
+                    i += len(phrase)
                     break
+            else:
+                i += 1
         return found
 
     def expand(self, text: str) -> str:

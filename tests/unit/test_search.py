@@ -83,3 +83,19 @@ def test_missing_index_is_a_clear_error(content, tmp_path):
     ks = KnowledgeSearch(content=content, embedder=FakeEmbedder(), index_dir=tmp_path / "nothing")
     with pytest.raises(IndexMissing, match="kb build"):
         ks.warm_up()
+
+
+def test_thesaurus_phrases_match_any_personal_pronoun_and_any_apostrophes():
+    th = Thesaurus([Term(term="economic abuse", variants=["takes my benefits"]),
+                    Term(term="rent arrears", variants=["can't pay rent"])])
+    assert th.canonical_terms("he takes her benefits every week") == ["economic abuse"]
+    assert th.canonical_terms("says he takes their benefits") == ["economic abuse"]
+    assert th.canonical_terms("cant pay rent since april") == ["rent arrears"]
+    assert th.canonical_terms("he takes benefits") == []  # the pronoun is still a word in the phrase
+
+
+def test_thesaurus_takes_the_longest_phrase_and_does_not_reread_its_words():
+    th = Thesaurus([Term(term="child protection", variants=["left home alone", "home alone"]),
+                    Term(term="loneliness", variants=["alone", "lonely"])])
+    assert th.canonical_terms("kids left home alone all weekend") == ["child protection"]
+    assert th.canonical_terms("lives alone and lonely") == ["loneliness"]

@@ -25,9 +25,11 @@ from rasa.core.channels.rest import RestInput
 from sanic import Blueprint, response
 from sanic.request import Request
 
+from bot import speedups
 from bot.redact import redact_text
 
 logger = logging.getLogger(__name__)
+speedups.install()  # Rasa imports this module at start-up: see bot/speedups.py
 
 UNAVAILABLE_RESPONSE = "utter_assistant_unavailable"
 MAX_MESSAGE_CHARS = 10_000

@@ -426,6 +426,12 @@ def ours_stage(r: dict, why: dict, msgs: list[str], tmp: Path) -> None:
         frontdoor_stage(r, why, stack, msgs)
     finally:
         stop_stack(stack)
+        keep = RESULTS / "ours-logs"  # the temporary folder goes; keep the logs to explain failures
+        shutil.rmtree(keep, ignore_errors=True)
+        keep.mkdir(parents=True, exist_ok=True)
+        for log in [stack.log, *sorted((stack.data_dir / "logs").glob("*.log"))]:
+            if log.exists():
+                shutil.copy2(log, keep / log.name)
 
 
 def action_direct(r: dict, actions_url: str, msgs: list[str], n: int = 60) -> None:

@@ -101,9 +101,19 @@ class ActionStartFlow(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         flow_id = choose_flow(tracker)
         if flow_id is None:
-            dispatcher.utter_message(response="utter_flow_which", buttons=[
-                {"title": f["title"], "payload": f'/start_flow{{"flow_id": "{f["id"]}"}}'} for f in F.list_flows()])
-            return [SlotSet("flow_state", None)]
+            # No guide matches. A message the knowledge base answers with confidence was
+            # probably a question ("stepchange"): answer it. Otherwise list the guides.
+            # Either way the guide form is not entered (FollowupAction overrides the rule).
+            from .knowledge import get_search
+            from .search import answer_search
+
+            text = _text(tracker)
+            if text and not text.startswith("/") and get_search().run(text)["confidence"] == "answer":
+                answer_search(dispatcher, text)
+            else:
+                dispatcher.utter_message(response="utter_flow_which", buttons=[
+                    {"title": f["title"], "payload": f'/start_flow{{"flow_id": "{f["id"]}"}}'} for f in F.list_flows()])
+            return [SlotSet("flow_state", None), FollowupAction("action_listen")]
         return start_events(flow_id, tracker)
 
 

@@ -176,3 +176,15 @@ def test_bad_input_gets_a_sensible_reply_never_a_crash(stack, message):
     assert "Traceback" not in text and "Exception" not in text
     if message.strip():
         assert r.json(), "every real message gets a reply"
+
+
+def test_a_word_that_looks_like_a_guide_request_does_not_swallow_the_next_message(stack):
+    """Found by `make bench`: 'stepchange' was read as a guide request; the guide form then
+    swallowed the next message, which got the 'assistant unavailable' reply."""
+    sender = "e2e-stepchange"
+    rest(stack, sender, "loads of debts, credit cards and catalogues, creditors ringing")
+    replies = rest(stack, sender, "stepchange")
+    assert sum("Which guided steps" in (m.get("text") or "") for m in replies) <= 1
+    replies = rest(stack, sender, "can we stop the interest on his debts while he gets advice")
+    text = "\n".join(m.get("text") or "" for m in replies)
+    assert replies and "can't search right now" not in text, text

@@ -158,6 +158,22 @@ def test_a_guide_without_services_to_refer_to_offers_no_referral(search):
     assert not [m for m in d.messages if m.get("response") == "utter_flow_refer" or (m.get("custom") or {}).get("refer")]
 
 
+def test_a_guide_request_no_guide_matches_never_enters_the_guide_form(search):
+    """'stepchange' once reached the guide form as a guide request; the form then asked
+    'which guide?' twice and swallowed the next message, which got no reply. Now: a
+    message the knowledge base answers is answered, anything else lists the guides, and
+    in both cases the assistant listens instead of starting the form."""
+    for text, expect in [("stepchange debt charity", "utter_kb_answer"), ("guided steps please", "utter_flow_which")]:
+        d = CollectingDispatcher()
+        events = ActionStartFlow().run(d, tracker(text, intent="request_flow"), {})
+        assert slots_of(events)["flow_state"] is None
+        assert events[-1] == {"event": "followup", "timestamp": None, "name": "action_listen"}
+        responses = [m.get("response") for m in d.messages]
+        assert responses[0] == expect and responses.count("utter_flow_which") <= 1, responses
+        if expect == "utter_flow_which":
+            assert len(d.messages[0]["buttons"]) == len(F.list_flows())
+
+
 def test_a_corrupt_flow_state_does_not_crash():
     d = CollectingDispatcher()
     events = ActionAskFlowAnswer().run(d, tracker("x", slots={"flow_state": {"v": 99}}), {})

@@ -1,4 +1,6 @@
-"""Make Rasa 3.6 validate action-server responses without re-checking the schema.
+"""Small, tested speed-ups for Rasa 3.6, installed when Rasa imports ``bot.channels``.
+
+1. Validate action-server responses without re-checking the schema.
 
 Rasa validates every action server response with ``jsonschema.validate(result, schema)``.
 That function first checks the *schema itself* against the JSON Schema metaschema, on
@@ -6,6 +8,16 @@ every call; Rasa's events schema is large, and profiling our stack (py-spy on th
 process, search messages) put 46% of Rasa's busy time in that check. The schema is a
 constant, so we check it once, keep one compiled validator and validate each response
 with it: the same errors, the same message, a fraction of the time.
+
+2. Look up event classes by name from a cache. Rasa walks every ``Event`` subclass for
+each event it reads back from the tracker store (``Event.resolve_by_type``): 6% of
+Rasa's busy time after (1). The cache returns the class the walk would find first.
+
+3. SQLite tracker store in WAL mode with ``synchronous=NORMAL`` (SQLite's recommended
+setting for WAL): a commit no longer waits for two fsyncs (0.75 ms -> 0.01 ms per commit
+on this disk) and readers no longer block the writer. A committed turn can be lost on a
+power cut, never corrupted. Only SQLite connections are touched; PostgreSQL (scale-out)
+is unchanged.
 
 ``install()`` is called when Rasa imports ``bot.channels``. It patches only Rasa 3.6
 (the version pinned in requirements/rasa.lock.txt); on anything else it does nothing.
@@ -39,8 +51,40 @@ def _patched_validate(validator, docs_base_url: Text):
     return _validate_action_result
 
 
+def _cached_resolve_by_type(event_cls, all_subclasses):
+    cache: dict = {}
+
+    def resolve_by_type(type_name, default=None):
+        cls = cache.get(type_name)
+        if cls is None:
+            cls = next((c for c in all_subclasses(event_cls) if c.type_name == type_name), None)
+            if cls is not None:
+                cache[type_name] = cls
+        if cls is not None:
+            return cls
+        if type_name == "topic":  # Rasa's own backwards compatibility
+            return None
+        if default is not None:
+            return default
+        raise ValueError(f"Unknown event name '{type_name}'.")
+
+    return resolve_by_type
+
+
+def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
+    if type(dbapi_connection).__module__.split(".")[0] not in ("sqlite3", "pysqlite2"):
+        return
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=10000")
+    finally:
+        cursor.close()
+
+
 def install() -> bool:
-    """Patch ``RemoteAction._validate_action_result``; True when patched."""
+    """Install the speed-ups; True when patched (Rasa 3.6 only)."""
     global _installed
     if _installed:
         return True
@@ -58,6 +102,17 @@ def install() -> bool:
     cls = validator_for(schema)
     cls.check_schema(schema)  # once, here
     RemoteAction._validate_action_result = _patched_validate(cls(schema), DOCS_BASE_URL)
+
+    import rasa.shared.utils.common
+    from rasa.shared.core.events import Event
+
+    Event.resolve_by_type = staticmethod(_cached_resolve_by_type(Event, rasa.shared.utils.common.all_subclasses))
+
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    if not event.contains(Engine, "connect", _sqlite_pragmas):
+        event.listen(Engine, "connect", _sqlite_pragmas)
     _installed = True
     return True
 
@@ -92,6 +147,32 @@ def self_test() -> None:
             else:
                 raise AssertionError(f"not rejected: {result}")
         assert messages[0] == messages[1], messages
+    # 2. event classes: the cache finds what Rasa's walk finds, and raises the same way
+    import rasa.shared.utils.common
+    from rasa.shared.core.events import Event
+
+    for cls in rasa.shared.utils.common.all_subclasses(Event):
+        first = next(c for c in rasa.shared.utils.common.all_subclasses(Event) if c.type_name == cls.type_name)
+        assert Event.resolve_by_type(cls.type_name) is first, cls
+    assert Event.resolve_by_type("topic") is None and Event.resolve_by_type("nope", default=Event) is Event
+    try:
+        Event.resolve_by_type("nope")
+    except ValueError as exc:
+        assert "Unknown event name 'nope'" in str(exc)
+    else:
+        raise AssertionError("unknown event name accepted")
+    # 3. a SQLite engine comes up in WAL mode
+    import tempfile
+
+    import sqlalchemy
+
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = sqlalchemy.create_engine(f"sqlite:///{tmp}/t.db")
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+        engine.dispose()
+
     t = time.perf_counter()
     for _ in range(50):
         original(action, good[0])

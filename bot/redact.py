@@ -361,11 +361,18 @@ def _find_names(text: str, allow: Allowlist, out: List[Span]) -> None:
     for m in _POSSESSIVE_NAME.finditer(text):
         if _is_name_word(m.group(1), allow):
             out.append(("NAME", m.start(1), m.end(1)))
-    for m in _PAIR.finditer(text):
+    pos = 0
+    while True:  # pairs of capitalised words; after a miss, try again from the second word
+        m = _PAIR.search(text, pos)  # ("Res Mary Smith": not "Res Mary", but "Mary Smith")
+        if not m:
+            break
         if _confident_pair(m, allow):
             last = 3 if m.group(3) and _is_name_word(m.group(3), allow) and not _POSS.search(m.group(2)) else 2
             end = m.end(last) - (2 if _POSS.search(m.group(last)) else 0)
             out.append(("NAME", m.start(), end))
+            pos = m.end()
+        else:
+            pos = m.start(2)
 
 
 def _is_name_word(word: str, allow: Allowlist) -> bool:

@@ -206,3 +206,14 @@ def test_empty_whitespace_and_emoji_input(text):
         assert out == "😀 [PHONE] 😀"
     else:
         assert out == text
+
+
+def test_worker_shorthand_at_the_start_is_not_a_name_but_a_name_after_it_is():
+    """'Res cant pay gas' is how workers type: 'Res' (resident) was taken for a name, which
+    also hid the word from search. A real name after the shorthand is still removed."""
+    from bot.redact import redact_text
+
+    assert redact_text("Res cant pay gas UC not come through") == "Res cant pay gas UC not come through"
+    assert redact_text("Client wants a food bank") == "Client wants a food bank"
+    assert redact_text("Res Mary Smith needs food") == "Res [NAME] needs food"
+    assert redact_text("Caller John Brown rang again") == "Caller [NAME] rang again"

@@ -140,7 +140,7 @@ def test_refer_one_resident_to_two_services_from_an_answer_card(page, inbox):
     page.get_by_label(re.compile("^Urgent")).check()
     page.get_by_label("Phone call").check()
     page.get_by_label("Phone number").fill("07700 900123")
-    page.get_by_role("button", name="Check the referral").click()
+    page.get_by_label("Phone number").press("Enter")  # Enter checks the referral (not "update the list")
 
     expect(page.get_by_role("heading", name="Check the referral before sending")).to_be_visible()
     for address in BY_EMAIL.values():

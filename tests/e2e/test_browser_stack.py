@@ -121,16 +121,28 @@ def test_keyboard_only_from_sign_in_to_answer(page):
 
 
 
-def test_follow_a_guided_flow_to_its_end_with_the_keyboard(page):
-    """A risk disclosure shows the critical rules first; number keys answer each step
-    until the case note appears; the page stays accessible throughout."""
+def _openings():
+    import yaml
+
+    spec = yaml.safe_load((ROOT / "docs" / "flows-examples.yml").read_text())
+    return [(ex["flow"], ex["opening"]) for ex in spec["examples"]]
+
+
+@pytest.mark.parametrize("flow_id,opening", _openings(), ids=[f for f, _ in _openings()])
+def test_follow_each_guided_flow_to_its_end_with_the_keyboard(page, flow_id, opening):
+    """Each of the five guides, started the way the README's examples start them (a risk
+    disclosure or a request in words): the critical rules come first, number keys answer
+    each step until the case note appears, and the page stays accessible throughout."""
+    from knowledge_base import flows as F
+
+    flow = F.default_engine().flows[flow_id]
     sign_in(page)
     box = page.get_by_label("Situation or question")
-    box.fill("child says don't tell anyone")
+    box.fill(opening)
     box.press("Enter")
     expect(replies(page)).to_have_count(1, timeout=60_000)
     first = replies(page).last
-    expect(first).to_contain_text("999")
+    expect(first).to_contain_text(flow.critical[0])  # this guide, its critical rules first
     expect(first).to_contain_text("FIRST")
     for n in range(2, 40):
         if "Case note" in replies(page).last.inner_text():
@@ -139,6 +151,7 @@ def test_follow_a_guided_flow_to_its_end_with_the_keyboard(page):
         page.keyboard.press("1")  # number keys choose the latest reply's buttons when the box is empty
         expect(replies(page)).to_have_count(n, timeout=60_000)
     expect(replies(page).last).to_contain_text("Case note")
-    page.screenshot(path=str(ARTIFACTS / "stack-flow-end.png"), full_page=True)
+    expect(replies(page).last).to_contain_text(flow.title)
+    page.screenshot(path=str(ARTIFACTS / f"stack-flow-end-{flow_id}.png"), full_page=True)
     results = Axe().run(page)
     assert results.violations_count == 0, results.generate_report()

@@ -178,3 +178,12 @@ def test_a_corrupt_flow_state_does_not_crash():
     d = CollectingDispatcher()
     events = ActionAskFlowAnswer().run(d, tracker("x", slots={"flow_state": {"v": 99}}), {})
     assert slots_of(events)["flow_state"] is None and d.messages[0]["response"] == "utter_flow_which"
+
+
+def test_a_guide_asked_for_in_words_is_chosen_by_its_own_words_not_common_ones():
+    from actions.flows import best_flow_for_text
+
+    assert best_flow_for_text("walk me through the immigration advice rules") == "immigration-advice-boundaries"
+    assert best_flow_for_text("walk me through an eviction") == "eviction-homelessness"
+    assert best_flow_for_text("take me through the domestic abuse steps") == "domestic-abuse"
+    assert best_flow_for_text("guide me through it") is None

@@ -78,6 +78,10 @@ class FlowEngine:
         if cmd == "stop":
             state = {**state, "status": "stopped"}
             return Turn(state, self._view(flow, state, ["stopped"]))
+        if cmd == "back" and state["status"] == "stopped":
+            # "Type back to carry on where you were": reopen at the step where it stopped
+            state = {**state, "reasks": 0, "status": "active"}
+            return Turn(state, self._view(flow, state, []))
         if cmd == "back":
             if not state["trail"]:
                 state = {**state, "reasks": 0, "status": "active"}

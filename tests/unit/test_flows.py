@@ -300,8 +300,9 @@ def test_back_restart_stop(mini):
     assert t.view.kind == "stopped" and t.state["status"] == "stopped" and not t.view.options
     t2 = eng.answer(t.state, "1")
     assert t2.view.kind == "stopped" and t2.state["step"] == "esc"
-    t3 = eng.answer(t.state, "back")          # resume after a mistaken stop
-    assert t3.state["status"] == "active" and t3.view.step_id == "ask"
+    t3 = eng.answer(t.state, "back")          # resume after a mistaken stop, where it stopped
+    assert t3.state["status"] == "active" and t3.view.step_id == "esc"
+    assert eng.answer(t3.state, "back").view.step_id == "ask"  # then back goes back a step
     assert "stopped before the end" in eng.summary(t.state)
     t4 = eng.answer(eng.answer(s0, "stop").state, "back")   # stopped at the first step
     assert t4.state["status"] == "active" and t4.view.kind == "question"

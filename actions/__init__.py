@@ -8,4 +8,4 @@ import warnings
 
 warnings.filterwarnings("ignore", message=".*rasa.*version.*", category=UserWarning)
 
-from . import flows, refreshers, search  # noqa: E402,F401  (registers the actions)
+from . import flows, offers, refreshers, search  # noqa: E402,F401  (registers the actions)

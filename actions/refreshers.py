@@ -59,24 +59,29 @@ def show_check_view(dispatcher: CollectingDispatcher, view: R.CheckView) -> None
         dispatcher.utter_message(response="utter_quiz_result", result=view.result)
 
 
+def show_refresher(dispatcher: CollectingDispatcher, tracker: Tracker, wanted: str) -> list[EventType]:
+    """The refresher card for ``wanted`` (an id or words), or the list of refreshers."""
+    try:
+        card = R.get_refresher(wanted)
+    except R.RefresherError:
+        dispatcher.utter_message(response="utter_refresher_which", buttons=[
+            {"title": c.title, "payload": "/request_refresher" + json.dumps({"refresher_id": c.id})}
+            for c in (R.get_refresher(m) for m in sorted(R.default_engine().modules))])
+        return []
+    text = R.default_engine().render_card(card).replace("\n\n", "\n")
+    dispatcher.utter_message(response="utter_refresher_card", card=text, buttons=[
+        {"title": card.labels["quick_check"], "payload": "/request_quick_check" + json.dumps(
+            {"refresher_id": card.id})}])
+    offered = list(tracker.get_slot("refreshers_offered") or [])
+    return [SlotSet("refreshers_offered", offered + [card.id])]
+
+
 class ActionShowRefresher(Action):
     def name(self) -> str:
         return "action_show_refresher"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        try:
-            card = R.get_refresher(_requested(tracker))
-        except R.RefresherError:
-            dispatcher.utter_message(response="utter_refresher_which", buttons=[
-                {"title": c.title, "payload": "/request_refresher" + json.dumps({"refresher_id": c.id})}
-                for c in (R.get_refresher(m) for m in sorted(R.default_engine().modules))])
-            return []
-        text = R.default_engine().render_card(card).replace("\n\n", "\n")
-        dispatcher.utter_message(response="utter_refresher_card", card=text, buttons=[
-            {"title": card.labels["quick_check"], "payload": "/request_quick_check" + json.dumps(
-                {"refresher_id": card.id})}])
-        offered = list(tracker.get_slot("refreshers_offered") or [])
-        return [SlotSet("refreshers_offered", offered + [card.id])]
+        return show_refresher(dispatcher, tracker, _requested(tracker))
 
 
 class ActionStartQuickCheck(Action):
@@ -84,16 +89,21 @@ class ActionStartQuickCheck(Action):
         return "action_start_quick_check"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        try:
-            module = R.default_engine().find(_requested(tracker))
-            turn = R.quick_check_start(module.id if module else _requested(tracker))
-        except R.RefresherError:
-            turn = None
-        if turn is None:
-            dispatcher.utter_message(response="utter_refresher_which")
-            return [SlotSet("quiz_state", None)]
-        return [SlotSet("quiz_state", turn.state), SlotSet("quiz_answer", None),
-                SlotSet("quiz_msg_id", _message_id(tracker))]
+        return start_quick_check(dispatcher, tracker, _requested(tracker))
+
+
+def start_quick_check(dispatcher: CollectingDispatcher, tracker: Tracker, wanted: str) -> list[EventType]:
+    """The state of a new quick check on ``wanted`` (the quiz form asks the questions)."""
+    try:
+        module = R.default_engine().find(wanted)
+        turn = R.quick_check_start(module.id if module else wanted)
+    except R.RefresherError:
+        turn = None
+    if turn is None:
+        dispatcher.utter_message(response="utter_refresher_which")
+        return [SlotSet("quiz_state", None)]
+    return [SlotSet("quiz_state", turn.state), SlotSet("quiz_answer", None),
+            SlotSet("quiz_msg_id", _message_id(tracker))]
 
 
 class ActionAskQuizAnswer(Action):

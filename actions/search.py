@@ -119,10 +119,14 @@ class ActionShowItem(Action):
         return "action_show_item"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
-        item_id = next(tracker.get_latest_entity_values("item_id"), None)
-        item = get_search().items.get(item_id or "")
-        if item is None:
-            dispatcher.utter_message(response="utter_kb_item_gone")
-            return []
-        events = utter_item(dispatcher, item)
-        return events + offer_after_answer(dispatcher, tracker, events)
+        return show_item(dispatcher, tracker, next(tracker.get_latest_entity_values("item_id"), None))
+
+
+def show_item(dispatcher: CollectingDispatcher, tracker: Tracker, item_id: str | None) -> list[dict[str, Any]]:
+    """One item's answer (chosen from "Did you mean"), then the related refresher offer."""
+    item = get_search().items.get(item_id or "")
+    if item is None:
+        dispatcher.utter_message(response="utter_kb_item_gone")
+        return []
+    events = utter_item(dispatcher, item)
+    return events + offer_after_answer(dispatcher, tracker, events)

@@ -188,3 +188,16 @@ def test_a_word_that_looks_like_a_guide_request_does_not_swallow_the_next_messag
     replies = rest(stack, sender, "can we stop the interest on his debts while he gets advice")
     text = "\n".join(m.get("text") or "" for m in replies)
     assert replies and "can't search right now" not in text, text
+
+
+def test_yes_accepts_a_single_offer_mid_call(stack):
+    """After an answer the assistant offers one related refresher; typing "yes" opens it,
+    and "yes" again starts its quick check."""
+    sender = "e2e-yes-offer"
+    replies = rest(stack, sender, "food bank voucher")
+    offers = [m for m in replies if len(m.get("buttons") or []) == 1 and "refresher" in (m.get("text") or "")]
+    assert offers, replies
+    replies = rest(stack, sender, "yes")
+    assert "Two-minute refresher" in replies[0]["text"], replies
+    replies = rest(stack, sender, "yes")
+    assert "Quick check, question 1" in replies[0]["text"], replies

@@ -122,6 +122,15 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-sync", "--no-first-run"]
 
 
+def collect_page_errors(page) -> list[str]:
+    """Script errors and console errors the page reports, for a test to assert on at the end
+    (a CSP refusal or a JavaScript exception fails the test that caused it)."""
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    return errors
+
+
 def launch_chromium(playwright):
     """Headless Debian Chromium (never a downloaded browser)."""
     return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)

@@ -19,7 +19,7 @@ from knowledge_base.loader import load_content
 from knowledge_base.present import answer_fields
 from web.app import create_app
 from web.config import WebSettings
-from web.testing import LiveServer, StubRasa, add_user, launch_chromium
+from web.testing import LiveServer, StubRasa, add_user, collect_page_errors, launch_chromium
 
 pytestmark = pytest.mark.slow
 
@@ -83,9 +83,7 @@ def page(browser, server):
     ctx = browser.new_context(viewport={"width": 400, "height": 800}, base_url=server.url)
     ctx.grant_permissions(["clipboard-read", "clipboard-write"], origin=server.url)
     pg = ctx.new_page()
-    errors: list[str] = []
-    pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    pg.on("pageerror", lambda e: errors.append(str(e)))
+    errors = collect_page_errors(pg)
     yield pg
     ctx.close()
     # HTTP error statuses are what some tests ask for; anything else (a CSP refusal, a script error) fails

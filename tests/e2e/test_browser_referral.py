@@ -26,7 +26,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect, sync_playwright
 
 from tests.e2e.conftest import ROOT, free_port, start_stack, stop_stack
-from web.testing import add_user, launch_chromium
+from web.testing import add_user, collect_page_errors, launch_chromium
 
 pytestmark = pytest.mark.slow
 
@@ -95,9 +95,7 @@ def page(referral_stack):
         browser = launch_chromium(p)
         ctx = browser.new_context(viewport={"width": 1024, "height": 900}, base_url=referral_stack.web)
         pg = ctx.new_page()
-        errors: list[str] = []
-        pg.on("pageerror", lambda e: errors.append(str(e)))
-        pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        errors = collect_page_errors(pg)
         yield pg
         browser.close()
         assert errors == [], errors

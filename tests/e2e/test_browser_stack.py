@@ -11,7 +11,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect, sync_playwright
 
-from web.testing import add_user, launch_chromium
+from web.testing import add_user, collect_page_errors, launch_chromium
 
 pytestmark = pytest.mark.slow
 
@@ -41,9 +41,7 @@ def browser():
 def page(browser, web):
     ctx = browser.new_context(viewport={"width": 400, "height": 800}, base_url=web)
     pg = ctx.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-    pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    errors = collect_page_errors(pg)
     yield pg
     ctx.close()
     assert errors == [], errors

@@ -107,12 +107,12 @@ class ActionStartFlow(Action):
             # No guide matches. A message the knowledge base answers with confidence was
             # probably a question ("stepchange"): answer it. Otherwise list the guides.
             # Either way the guide form is not entered (FollowupAction overrides the rule).
-            from .knowledge import get_search
-            from .search import answer_search
+            from .search import answer_search, search_for
 
             text = _text(tracker)
-            if text and not text.startswith("/") and get_search().run(text)["confidence"] == "answer":
-                answer_search(dispatcher, text)
+            out = search_for(text) if text and not text.startswith("/") else None
+            if out is not None and out["confidence"] == "answer":
+                answer_search(dispatcher, text, out)
             else:
                 dispatcher.utter_message(response="utter_flow_which", buttons=[
                     {"title": f["title"], "payload": f'/start_flow{{"flow_id": "{f["id"]}"}}'} for f in F.list_flows()])

@@ -70,9 +70,16 @@ def borough_filter(text: str):
     return Filters(borough=named.pop()) if len(named) == 1 else None
 
 
-def answer_search(dispatcher: CollectingDispatcher, text: str) -> list[dict[str, Any]]:
-    """Search and dispatch the answer, the choices, or the no-match reply."""
-    out = get_search().run(text, borough_filter(text), top_k=3)
+def search_for(text: str) -> dict[str, Any]:
+    """The shipped search for a worker's message (borough named in it as a filter)."""
+    return get_search().run(text, borough_filter(text), top_k=3)
+
+
+def answer_search(dispatcher: CollectingDispatcher, text: str, out: dict[str, Any] | None = None
+                  ) -> list[dict[str, Any]]:
+    """Search (unless ``out`` is already :func:`search_for`'s result) and dispatch the
+    answer, the choices, or the no-match reply."""
+    out = out if out is not None else search_for(text)
     hits, confidence = out["hits"], out["confidence"]
     log.info("search confidence=%s top=%s", confidence, hits[0].id if hits else None)
     log_id = log_search(text, hits, confidence)

@@ -63,7 +63,7 @@ def _refer_problems(content_dir: Path, flows: dict, content: Content) -> list[Pr
     out = []
     for flow_id, flow in flows.items():
         path = content_dir / "flows" / f"{flow_id}.yml"
-        root = yaml.compose(path.read_text()) if path.exists() else None
+        root = None  # the file's node tree, read only when there is a problem to place
         for i, step in enumerate(flow.steps):
             for j, sid in enumerate(getattr(step, "refer_to", []) or []):
                 svc = services.get(sid)
@@ -72,6 +72,8 @@ def _refer_problems(content_dir: Path, flows: dict, content: Content) -> list[Pr
                            svc.referral and svc.referral.accepts_professional_referrals) else
                        "is illustrative: a real referral cannot go to it" if svc.illustrative else None)
                 if why:
+                    if root is None and path.exists():
+                        root = yaml.compose(path.read_text())
                     line = _node_line(root, ("steps", i, "refer_to", j)) if root is not None else 1
                     out.append(Problem(_display(path), line, f"steps[{step.id}].refer_to: '{sid}' {why}",
                                        hint="use the id of a service with a `referral:` block"))

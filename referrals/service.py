@@ -136,13 +136,7 @@ class ReferralService:
 
     def get(self, user: User, referral_id: str, action: str = "view") -> Referral:
         with self.db() as db:
-            ref = db.get(Referral, referral_id)
-            if ref is None:
-                raise ReferralNotFound(referral_id)
-            if not can_read(user, ref):
-                audit(db, user.username, f"{action}_denied", referral_id)
-                db.commit()
-                raise NotAllowed(f"{user.username} may not see referral {referral_id}")
+            ref = self._owned(db, user, referral_id, action)
             audit(db, user.username, action, referral_id)
             db.commit()
             return ref
@@ -223,7 +217,7 @@ class ReferralService:
         if not can_read(user, ref):
             audit(db, user.username, f"{action}_denied", referral_id)
             db.commit()
-            raise NotAllowed(f"{user.username} may not change referral {referral_id}")
+            raise NotAllowed(f"{user.username} may not {action} referral {referral_id}")
         return ref
 
     # --- replies from the receiving service ---------------------------------------------------

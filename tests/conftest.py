@@ -57,3 +57,16 @@ def fake_search(tmp_path_factory, content):
     ks = KnowledgeSearch(content=content, embedder=emb, index_dir=index_dir)
     ks.warm_up()
     return ks
+
+
+@pytest.fixture
+def cheap_argon2(monkeypatch):
+    """Production Argon2 parameters cost ~0.5 s a hash; the algorithm is the same with cheap
+    ones. Front-door tests use it (``pytest.mark.usefixtures("cheap_argon2")``)."""
+    from argon2 import PasswordHasher
+
+    from web import auth
+
+    cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    monkeypatch.setattr(auth, "_hasher", cheap)
+    monkeypatch.setattr(auth, "_DUMMY_HASH", cheap.hash("dummy"))

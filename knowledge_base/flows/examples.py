@@ -12,6 +12,7 @@ referral line, worded as the Rasa responses in ``bot/domain/flows.yml`` word the
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -31,9 +32,13 @@ class ExampleError(Exception):
     """The spec does not fit the flow (an answer the engine refuses, or a path that does not end)."""
 
 
+@lru_cache(maxsize=1)
+def _responses() -> dict:
+    return yaml.safe_load(DOMAIN.read_text(encoding="utf-8"))["responses"]
+
+
 def _response(name: str) -> str:
-    domain = yaml.safe_load(DOMAIN.read_text(encoding="utf-8"))
-    return domain["responses"][name][0]["text"]
+    return _responses()[name][0]["text"]
 
 
 def _said(who: str, text: str) -> list[str]:
@@ -41,11 +46,15 @@ def _said(who: str, text: str) -> list[str]:
     return [f"{who:<11}{lines[0]}"] + [INDENT + line if line else "" for line in lines[1:]]
 
 
-def _service_titles(ids: list[str]) -> str:
+@lru_cache(maxsize=1)
+def _titles() -> dict[str, str]:
     from ..loader import load_content
 
-    items = {i.id: i for i in load_content().items}
-    return "; ".join(items[i].title for i in ids if i in items)
+    return {i.id: i.title for i in load_content().items}
+
+
+def _service_titles(ids: list[str]) -> str:
+    return "; ".join(_titles()[i] for i in ids if i in _titles())
 
 
 def conversation(engine: FlowEngine, flow_id: str, opening: str, answers: list, notes: dict) -> list[dict]:

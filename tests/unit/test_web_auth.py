@@ -15,19 +15,8 @@ from web.config import WebSettings
 from web.db import make_sessionmaker
 from web.testing import CSRF_FIELD, sign_in
 
-pytestmark = pytest.mark.unit
+pytestmark = [pytest.mark.unit, pytest.mark.usefixtures("cheap_argon2")]
 
-
-@pytest.fixture(autouse=True)
-def _cheap_argon2(monkeypatch):
-    """Production Argon2 parameters cost ~0.5 s a hash; the algorithm is the same with cheap ones."""
-    from argon2 import PasswordHasher
-
-    from web import auth as _auth
-
-    cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    monkeypatch.setattr(_auth, "_hasher", cheap)
-    monkeypatch.setattr(_auth, "_DUMMY_HASH", cheap.hash("dummy"))
 
 PASSWORD = "correct horse battery staple"
 PW = {"wendy": "plum tractor violin 1", "terry": "plum tractor violin 2", "ada": "plum tractor violin 3",

@@ -16,18 +16,9 @@ from web.config import WebSettings
 from web.db import make_sessionmaker
 from web.testing import sign_in
 
-pytestmark = pytest.mark.unit
+pytestmark = [pytest.mark.unit, pytest.mark.usefixtures("cheap_argon2")]
 
 PW = "plum tractor violin 1"
-
-
-@pytest.fixture(autouse=True)
-def _cheap_argon2(monkeypatch):
-    from argon2 import PasswordHasher
-
-    cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    monkeypatch.setattr(auth, "_hasher", cheap)
-    monkeypatch.setattr(auth, "_DUMMY_HASH", cheap.hash("dummy"))
 
 
 @pytest.fixture

@@ -14,11 +14,11 @@ import re
 import shutil
 import sys
 
+import pexpect  # in the test extras and the lock: a missing install fails here, never a skip
 import pytest
 
 from tests.e2e.conftest import ROOT, free_port
 
-pexpect = pytest.importorskip("pexpect")
 pytestmark = pytest.mark.slow
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07")

@@ -59,10 +59,10 @@ def cmd_build(args) -> int:
     if report.skipped:
         print(f"index up to date ({report.items} items): {report.path}")
     else:
-        rate = report.vectors / report.seconds if report.seconds else 0.0
+        loading = f" after loading the model in {report.load_seconds:.1f}s" if report.load_seconds >= 0.05 else ""
         print(f"built index: {report.items} items, {report.vectors} vectors "
-              f"({report.embedded} embedded, {report.reused} reused) in {report.seconds:.1f}s "
-              f"[{rate:.0f} vectors/s] -> {report.path}")
+              f"({report.embedded} embedded, {report.reused} reused) in "
+              f"{report.seconds - report.load_seconds:.1f}s [{report.rate:.0f} vectors/s]{loading} -> {report.path}")
     return 0
 
 

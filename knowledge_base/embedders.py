@@ -19,7 +19,7 @@ from typing import Protocol
 
 import numpy as np
 
-from .errors import ModelIntegrityError
+from .errors import EmbedderConfigError, ModelIntegrityError
 
 # sha256 of upstream sentence-transformers/all-MiniLM-L6-v2 model.safetensors
 PINNED_WEIGHTS_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
@@ -81,18 +81,35 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
+PRECISIONS = ("int8", "fp32")
+
+
 class SentenceTransformerEmbedder:
     """The real embedder. ``model`` is ``bundled:all-MiniLM-L6-v2`` (default) or
     any local sentence-transformers folder. The bundled weights are checked
-    against ``PINNED_WEIGHTS_SHA256`` at load; a swapped file is refused."""
+    against ``PINNED_WEIGHTS_SHA256`` at load; a swapped file is refused.
 
-    def __init__(self, model: str | None = None, batch_size: int = 16, expected_sha256: str | None = None):
+    ``precision`` (``FRONTLINE_EMBEDDING_PRECISION``) is ``int8`` by default: after the
+    checked weights load, the linear layers are quantised (PyTorch dynamic quantisation,
+    per output channel). Measured on 2 cores: index build 108 -> 195 items/s, one query
+    9.6 -> 5.7 ms, vectors within cosine 0.98 of fp32, and search quality unchanged
+    (``make eval``). ``fp32`` keeps the original arithmetic. The precision is part of
+    ``model_id``, so an index is never queried with vectors of the other precision."""
+
+    def __init__(self, model: str | None = None, batch_size: int = 16, expected_sha256: str | None = None,
+                 precision: str | None = None):
         self.model = model or os.environ.get("FRONTLINE_EMBEDDING_MODEL", BUNDLED_MODEL)
         self.batch_size = batch_size
         self.expected_sha256 = expected_sha256
+        self.precision = precision or os.environ.get("FRONTLINE_EMBEDDING_PRECISION", "int8")
+        if self.precision not in PRECISIONS:
+            raise EmbedderConfigError(
+                f"embedding precision {self.precision!r} is not one of {', '.join(PRECISIONS)} "
+                "(set FRONTLINE_EMBEDDING_PRECISION=int8 or fp32)"
+            )
         self._st = None
         self.dim = 384
-        self.model_id = self.model
+        self.model_id = self.model if self.precision == "fp32" else f"{self.model}#{self.precision}"
 
     def _resolve(self) -> tuple[Path, str | None]:
         if self.model == BUNDLED_MODEL:
@@ -122,7 +139,10 @@ class SentenceTransformerEmbedder:
         # one thread: a single short query encodes in ~13 ms; two threads stall badly when the
         # other core is busy (measured by `make bench`: p95 554 ms vs 32 ms under load)
         torch.set_num_threads(int(os.environ.get("FRONTLINE_TORCH_THREADS", "1")))
-        self._st = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+        st = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+        if self.precision == "int8":
+            st = _quantise_int8(st)
+        self._st = st
         self.dim = int(self._st.get_embedding_dimension())
 
     def run(self, texts: list[str], show_progress: bool = False) -> dict[str, np.ndarray]:
@@ -138,6 +158,18 @@ class SentenceTransformerEmbedder:
             show_progress_bar=show_progress,
         )
         return {"embeddings": np.asarray(emb, dtype="float32")}
+
+
+def _quantise_int8(st):
+    import warnings
+
+    import torch
+    from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
+
+    with warnings.catch_warnings():
+        # torch 2.13 announces that eager-mode quantisation will move to torchao; the lock pins torch
+        warnings.simplefilter("ignore")
+        return quantize_dynamic(st, {torch.nn.Linear: per_channel_dynamic_qconfig}, inplace=True)
 
 
 def make_embedder(kind: str | None = None) -> Embedder:

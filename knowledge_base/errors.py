@@ -22,6 +22,12 @@ class ModelIntegrityError(KnowledgeBaseError):
     exit_code = 3
 
 
+class EmbedderConfigError(KnowledgeBaseError):
+    """An embedding setting has a value the embedder does not support."""
+
+    exit_code = 2
+
+
 class IndexMissing(KnowledgeBaseError):
     """No search index has been built yet."""
 

@@ -40,3 +40,11 @@ def test_hurried_lines_find_the_right_area(real_search, query, category):
     hits = real_search.run(query)["hits"]
     cats = {c for h in hits for c in h.item.categories}
     assert category in cats or (category == "safeguarding" and "domestic-abuse" in cats), [h.id for h in hits]
+
+
+def test_int8_vectors_stay_close_to_the_original_arithmetic():
+    texts = ["res cant pay gas, UC not come through", "how do i refer to CAB",
+             "Food bank vouchers for families in Hackney. food, hungry, voucher"]
+    int8 = SentenceTransformerEmbedder(precision="int8").run(texts)["embeddings"]
+    fp32 = SentenceTransformerEmbedder(precision="fp32").run(texts)["embeddings"]
+    assert (int8 * fp32).sum(axis=1).min() > 0.95

@@ -35,12 +35,12 @@ MAX_QUERY_CHARS = 1000
 class SearchSettings:
     """Fusion weights and confidence thresholds, tuned on the dev set (`make eval`).
 
-    Calibration on 2026-11-26 (one dense text per item; 210 dev + 40 check messages,
-    129 items): at answer 0.36 / margin 0.02, 67% of dev messages get a direct answer,
-    96.5% of those correct (check set 62%, all correct); from 0.34 to 0.40 precision
-    stays 96-96.5% while the answer rate falls from 72% to 58%. The rest get three
-    choices (hit@3 0.99). Off-topic lines score 0.08-0.19 and no on-topic dev or check
-    message scores under 0.18, the "none" line.
+    Calibration on 2026-11-26 (int8 encoder, one short dense text per item; 210 dev, 40
+    check and 50 check2 messages, 129 items): at answer 0.36 / margin 0.02, 65% of dev
+    messages get a direct answer, 97.8% of those correct (check 60%, check2 50%, all
+    correct); from 0.32 to 0.40 dev precision stays 97.2-97.8% while the answer rate falls
+    from 72% to 53%. The rest get three choices (dev hit@3 0.99). Off-topic lines score
+    0.06-0.11 and no on-topic message scores under 0.19, so "none" is below 0.18.
     """
 
     dense_weight: float = 1.0

@@ -29,6 +29,7 @@ BUNDLED_MODEL = "bundled:all-MiniLM-L6-v2"
 class Embedder(Protocol):
     model_id: str
     dim: int
+    batch_invariant: bool  # a text's vector does not depend on the texts batched with it
 
     def warm_up(self) -> None: ...
 
@@ -44,6 +45,8 @@ def _normalise(x: np.ndarray) -> np.ndarray:
 class FakeEmbedder:
     """Bag of hashed word and character-trigram features. Deterministic, fast,
     and similar texts get similar vectors, which is enough to test ranking code."""
+
+    batch_invariant = True
 
     def __init__(self, dim: int = 384):
         self.dim = dim
@@ -94,7 +97,10 @@ class SentenceTransformerEmbedder:
     per output channel). Measured on 2 cores: index build 108 -> 195 items/s, one query
     9.6 -> 5.7 ms, vectors within cosine 0.98 of fp32, and search quality unchanged
     (``make eval``). ``fp32`` keeps the original arithmetic. The precision is part of
-    ``model_id``, so an index is never queried with vectors of the other precision."""
+    ``model_id``, so an index is never queried with vectors of the other precision. int8
+    vectors depend slightly on the batch, so an int8 build re-embeds every text (0.7 s for
+    the shipped content) and the same content always gives the same index; fp32 reuses the
+    vectors of unchanged texts, the better choice for a catalogue of tens of thousands."""
 
     def __init__(self, model: str | None = None, batch_size: int = 16, expected_sha256: str | None = None,
                  precision: str | None = None):
@@ -110,6 +116,9 @@ class SentenceTransformerEmbedder:
         self._st = None
         self.dim = 384
         self.model_id = self.model if self.precision == "fp32" else f"{self.model}#{self.precision}"
+        # int8 scales activations per batch: a text's vector moves (cosine 0.96-0.99) with the
+        # texts batched beside it, so vectors are not cached one by one (knowledge_base/index.py)
+        self.batch_invariant = self.precision == "fp32"
 
     def _resolve(self) -> tuple[Path, str | None]:
         if self.model == BUNDLED_MODEL:

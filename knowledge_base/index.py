@@ -106,11 +106,16 @@ def content_key(texts: list[str], rows: list[str], model_id: str) -> str:
 
 
 def embed_with_cache(texts: list[str], embedder: Embedder, cache_dir: Path, progress: bool = True):
-    """Embed ``texts``, reusing cached vectors. Returns (vectors, n_embedded, seconds spent loading the model)."""
+    """Embed ``texts``, reusing cached vectors. Returns (vectors, n_embedded, seconds spent loading the model).
+
+    An embedder whose vectors depend on the other texts in a batch (``batch_invariant`` False:
+    the int8 encoder scales activations per batch) gets no cache: every build embeds every
+    text in the same order and batches, so the same content always gives the same index."""
     cache_dir.mkdir(parents=True, exist_ok=True)
     cache_file = cache_dir / f"{_safe(embedder.model_id)}.npz"
     cache: dict[str, np.ndarray] = {}
-    if cache_file.exists():
+    reuse = getattr(embedder, "batch_invariant", True)
+    if reuse and cache_file.exists():
         with np.load(cache_file) as z:
             cache = {k: z[k] for k in z.files}
     keys = [_sha(t) for t in texts]
@@ -137,9 +142,10 @@ def embed_with_cache(texts: list[str], embedder: Embedder, cache_dir: Path, prog
                 bar.update(len(chunk))
         if bar:
             bar.close()
-        tmp = cache_file.with_suffix(".tmp.npz")
-        np.savez(tmp, **{k: cache[k] for k in set(keys) | set(cache)})
-        os.replace(tmp, cache_file)
+        if reuse:
+            tmp = cache_file.with_suffix(".tmp.npz")
+            np.savez(tmp, **{k: cache[k] for k in set(keys) | set(cache)})
+            os.replace(tmp, cache_file)
     vectors = np.stack([cache[k] for k in keys]).astype("float32") if keys else np.zeros((0, embedder.dim), "float32")
     return vectors, len(missing), load
 

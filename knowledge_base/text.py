@@ -91,10 +91,26 @@ def item_views(item: Service | Guidance) -> list[str]:
     0.914 / 0.900 / 0.820 at 88 items/s (fp32) or 147 items/s (int8); five views per item
     0.919 / 0.825 / 0.820 at 26 items/s.
     """
-    tags = ", ".join(item.tags)
+    tags = ", ".join(_new_tags(item.title, item.tags))
     head = f"{item.title}. {tags}" if tags else item.title
     text = " ".join([head, *item.say_this[:1]])
     return [re.sub(r"\s+", " ", _NOT_MEANING.sub("", text)).strip()[:1000]]
+
+
+def _new_tags(title: str, tags: list[str]) -> list[str]:
+    """Tags that add words to the dense text: spelling twins ("can't get to shops" /
+    "cant get to shops") and tags already in the title are dropped (BM25 keeps them all)."""
+    def key(text: str) -> str:
+        return " ".join(tokens(text.replace("'", "")))
+
+    seen, kept = set(), []
+    in_title = f" {key(title)} "
+    for tag in tags:
+        k = key(tag)
+        if k and k not in seen and f" {k} " not in in_title:
+            seen.add(k)
+            kept.append(tag)
+    return kept
 
 
 def item_lexical_text(item: Service | Guidance) -> str:

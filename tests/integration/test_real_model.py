@@ -48,3 +48,16 @@ def test_int8_vectors_stay_close_to_the_original_arithmetic():
     int8 = SentenceTransformerEmbedder(precision="int8").run(texts)["embeddings"]
     fp32 = SentenceTransformerEmbedder(precision="fp32").run(texts)["embeddings"]
     assert (int8 * fp32).sum(axis=1).min() > 0.95
+
+
+def test_the_same_content_always_gives_the_same_int8_index(content, tmp_path):
+    import faiss
+    import numpy as np
+
+    emb = SentenceTransformerEmbedder(precision="int8")
+    vectors = []
+    for name in ("a", "b"):
+        build_index(content, emb, tmp_path / name, progress=False)
+        index = faiss.read_index(str(tmp_path / name / "current" / "dense.faiss"))
+        vectors.append(index.reconstruct_n(0, index.ntotal))
+    assert np.array_equal(vectors[0], vectors[1])

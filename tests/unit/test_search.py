@@ -77,6 +77,26 @@ def test_index_build_is_incremental_and_swaps_atomically(content, tmp_path):
     assert (tmp_path / "current").is_symlink() and idx.manifest["items"] == len(content.items)
 
 
+def test_batch_dependent_embedder_re_embeds_everything_in_the_same_batches(content, tmp_path):
+    class BatchDependent(FakeEmbedder):
+        batch_invariant = False  # like the int8 encoder
+
+        def __init__(self):
+            super().__init__()
+            self.batches = []
+
+        def run(self, texts):
+            self.batches.append(list(texts))
+            return super().run(texts)
+
+    emb = BatchDependent()
+    first = build_index(content, emb, tmp_path, progress=False)
+    forced = build_index(content, emb, tmp_path, progress=False, force=True)
+    assert first.embedded == forced.embedded == first.vectors and forced.reused == 0
+    assert emb.batches[: len(emb.batches) // 2] == emb.batches[len(emb.batches) // 2 :]
+    assert not list((tmp_path / "cache").glob("*.npz"))
+
+
 def test_missing_index_is_a_clear_error(content, tmp_path):
     from knowledge_base.errors import IndexMissing
 

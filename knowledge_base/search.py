@@ -35,12 +35,12 @@ MAX_QUERY_CHARS = 1000
 class SearchSettings:
     """Fusion weights and confidence thresholds, tuned on the dev set (`make eval`).
 
-    Calibration on 2026-11-26 (int8 encoder, one short dense text per item; 210 dev, 40
-    check and 50 check2 messages, 129 items): at answer 0.36 / margin 0.02, 65% of dev
-    messages get a direct answer, 97.8% of those correct (check 60%, check2 50%, all
-    correct); from 0.32 to 0.40 dev precision stays 97.2-97.8% while the answer rate falls
-    from 72% to 53%. The rest get three choices (dev hit@3 0.99). Off-topic lines score
-    0.06-0.11 and no on-topic message scores under 0.19, so "none" is below 0.18.
+    Calibration on 2026-11-26 (int8 encoder, one short dense text per item, 129 items): at
+    answer 0.36 / margin 0.02, 68% of the 210 dev messages get a direct answer, 97.9% of
+    those correct (check 62%, all correct; check2 52%, 96%; check3, long situations, 40%,
+    83%); from 0.32 to 0.40 dev precision stays 97.3-97.9% while the answer rate falls from
+    74% to 53%. The rest get three choices (dev hit@3 0.99). Off-topic lines score
+    0.06-0.11 and no on-topic message scores under 0.20, so "none" is below 0.18.
     """
 
     dense_weight: float = 1.0

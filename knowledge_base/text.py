@@ -86,10 +86,10 @@ def item_views(item: Service | Guidance) -> list[str]:
     reads aloud, without phone numbers or links; one short text. The other say-this lines,
     description, eligibility and steps are left to BM25.
 
-    Measured (``make eval``, 2 cores, int8 encoder), hit@1 dev / check / blind check2:
-    this text 0.929 / 0.900 / 0.800 at 195 items/s; title, tags and every say-this line
-    0.914 / 0.900 / 0.820 at 88 items/s (fp32) or 147 items/s (int8); five views per item
-    0.919 / 0.825 / 0.820 at 26 items/s.
+    Measured (``make eval``, 2 cores, int8 encoder), hit@1 on dev / check / check2: this
+    text 0.933 / 0.900 / 0.800 at about 200 items/s (blind check4: 0.850); title, tags and
+    every say-this line 0.914 / 0.900 / 0.820 at 88 items/s (fp32) or 150 items/s (int8);
+    five views per item 0.919 / 0.825 / 0.820 at 26 items/s (fp32).
     """
     tags = ", ".join(_new_tags(item.title, item.tags))
     head = f"{item.title}. {tags}" if tags else item.title

@@ -37,6 +37,11 @@ def load_devset(dev_dir: Path = DEV_DIR) -> list[Query]:
     return out
 
 
+def labelled_sets() -> list[Path]:
+    """Every labelled set folder under tests/eval/: the dev set and the later check sets."""
+    return sorted(d for d in (ROOT / "tests" / "eval").iterdir() if d.is_dir() and list(d.glob("*.yml")))
+
+
 def check_devset(queries: list[Query], item_ids: set[str]) -> list[str]:
     return [f"{q.file}: '{q.text}' expects unknown id {e}" for q in queries for e in q.expected if e not in item_ids]
 
@@ -176,10 +181,9 @@ def main(argv=None) -> int:
         print(f"Index build from scratch: {rate['build_items_per_s']:.0f} items/s "
               f"({rate['views_per_item']:.1f} texts per item); raw encode of the same texts: "
               f"{rate['encode_limit_items_per_s']:.0f} items/s ({rate['encode_texts_per_s']:.0f} texts/s)")
-    others = [d for d in sorted((ROOT / "tests" / "eval").iterdir())
-              if d.is_dir() and d.resolve() != Path(args.set).resolve() and list(d.glob("*.yml"))]
+    others = [d for d in labelled_sets() if d.resolve() != Path(args.set).resolve()]
     if others:
-        print("\nThe other labelled sets (written later, blind until first measured; see README), hit@1 / hit@3:\n")
+        print("\nThe other labelled sets (which were blind when first measured: see README), hit@1 / hit@3:\n")
         print("| set | messages | BM25 alone | hybrid (shipped) |")
         print("|---|---|---|---|")
         for d in others:

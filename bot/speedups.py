@@ -125,6 +125,9 @@ def _prepared_additional_events():
 
 
 def _pooled_sqlite(original):
+    import functools
+
+    @functools.wraps(original)
     def create_engine_kwargs(url):
         import sqlalchemy as sa
         from sqlalchemy.pool import QueuePool
@@ -137,7 +140,6 @@ def _pooled_sqlite(original):
             kwargs.setdefault("connect_args", {}).setdefault("check_same_thread", False)
         return kwargs
 
-    create_engine_kwargs.__wrapped__ = original
     return create_engine_kwargs
 
 

@@ -34,19 +34,11 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "handler", None) is not None:  # subcommands registered by other packages
         return args.handler(args)
     try:
-        if args.cmd == "run":
-            from .supervisor import StartupError, Supervisor
+        if args.cmd in ("run", "shell"):
+            from .supervisor import StartupError, Supervisor, run_shell
 
             try:
-                return Supervisor().run_forever()
-            except StartupError as exc:
-                print(f"error: {exc}", file=sys.stderr)
-                return exc.exit_code
-        if args.cmd == "shell":
-            from .supervisor import StartupError, run_shell
-
-            try:
-                return run_shell()
+                return Supervisor().run_forever() if args.cmd == "run" else run_shell()
             except StartupError as exc:
                 print(f"error: {exc}", file=sys.stderr)
                 return exc.exit_code

@@ -62,7 +62,7 @@ def cmd_build(args) -> int:
         loading = f" after loading the model in {report.load_seconds:.1f}s" if report.load_seconds >= 0.05 else ""
         print(f"built index: {report.items} items, {report.vectors} vectors "
               f"({report.embedded} embedded, {report.reused} reused) in "
-              f"{report.seconds - report.load_seconds:.1f}s [{report.rate:.0f} vectors/s]{loading} -> {report.path}")
+              f"{report.busy_seconds:.1f}s [{report.rate:.0f} vectors/s]{loading} -> {report.path}")
     return 0
 
 

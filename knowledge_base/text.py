@@ -25,10 +25,14 @@ _PRONOUNS = frozenset("i me my mine myself you your he him his himself she her h
                       "theirs themselves we us our".split())
 
 
+def _plain(tok: str) -> str:
+    """A token without apostrophes: "can't" = "cant"."""
+    return tok.replace("'", "")
+
+
 def _fold(tok: str) -> str:
-    """One token as the thesaurus compares it: apostrophes dropped ("can't" = "cant"),
-    personal pronouns made equal."""
-    tok = tok.replace("'", "")
+    """One token as the thesaurus compares it: apostrophes dropped, personal pronouns made equal."""
+    tok = _plain(tok)
     return "<pron>" if tok in _PRONOUNS else tok
 
 
@@ -101,7 +105,7 @@ def _new_tags(title: str, tags: list[str]) -> list[str]:
     """Tags that add words to the dense text: spelling twins ("can't get to shops" /
     "cant get to shops") and tags already in the title are dropped (BM25 keeps them all)."""
     def key(text: str) -> str:
-        return " ".join(tokens(text.replace("'", "")))
+        return " ".join(_plain(t) for t in tokens(text))
 
     seen, kept = set(), []
     in_title = f" {key(title)} "

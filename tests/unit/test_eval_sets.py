@@ -5,11 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from bench.search_eval import ROOT, check_devset, load_devset
+from bench.search_eval import ROOT, check_devset, labelled_sets, load_devset
 
 pytestmark = pytest.mark.unit
 
-SETS = sorted(d for d in (ROOT / "tests" / "eval").iterdir() if d.is_dir() and list(d.glob("*.yml")))
+SETS = labelled_sets()
 
 
 def test_the_dev_set_and_the_later_sets_are_there():

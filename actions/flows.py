@@ -11,7 +11,7 @@
 - ``action_flow_finished`` shows the end step and the case-note summary, or
   offers to resume an interrupted guide.
 
-All wording comes from the flow YAML (knowledge_base/content/flows) and the
+All wording comes from the flow YAML (content/flows) and the
 domain responses (bot/domain/flows.yml).
 """
 

@@ -1,7 +1,7 @@
 """Refreshers skill: the two-minute card, the 3-question quick check (a Rasa
 form, ``quiz_form``), and offering the related refresher once.
 
-Wording comes from knowledge_base/content/refreshers/ and the domain responses
+Wording comes from content/refreshers/ and the domain responses
 in bot/domain/refreshers.yml.
 """
 

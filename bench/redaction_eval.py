@@ -30,13 +30,13 @@ from typing import Any, Dict, List, NamedTuple, Tuple
 
 import yaml
 
-from bot.redact import TYPES, AllowlistError, load_allowlist, redact
+from common.redact import TYPES, AllowlistError, load_allowlist, redact
 
 ROOT = Path(__file__).resolve().parent.parent
 LABELLED = ROOT / "tests" / "redaction" / "labelled.yml"
 HOLDOUT = ROOT / "tests" / "redaction" / "holdout.yml"
 RESULTS = ROOT / "bench" / "results" / "redaction.json"
-KB_CONTENT = ROOT / "knowledge_base" / "content"
+KB_CONTENT = ROOT / "content"
 RECALL_TARGET = 0.98
 
 

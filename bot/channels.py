@@ -5,7 +5,7 @@ with ``{"sender": ..., "message": ...}``), plus two guarantees:
 
 - a request without a sender or a message gets a 400 with a clear reason;
 - resident identifiers (phone numbers, postcodes, names ...) are replaced by
-  typed placeholders (bot/redact.py) before Rasa, the tracker store or the
+  typed placeholders (common/redact.py) before Rasa, the tracker store or the
   logs see the message;
 - every message gets a reply: when processing produced none (for example the
   action server is unreachable), the domain response
@@ -26,7 +26,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 
 from bot import speedups
-from bot.redact import redact_text
+from common.redact import redact_text
 
 logger = logging.getLogger(__name__)
 speedups.install()  # Rasa imports this module at start-up: see bot/speedups.py

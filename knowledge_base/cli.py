@@ -86,10 +86,10 @@ def cmd_search(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .hsds import add_import_parser
+    from .importers.hsds import add_import_parser
 
     p = argparse.ArgumentParser(prog="kb", description="Knowledge-base tools for trainers and engineers.")
-    p.add_argument("--content", help="content folder (default knowledge_base/content)")
+    p.add_argument("--content", help="content folder (default content/flows)")
     p.add_argument("--index", help="index folder (default var/index)")
     p.add_argument("--embedder", choices=["sentence-transformers", "fake"], default=None,
                    help="embedder (default from FRONTLINE_EMBEDDER, else the bundled model)")

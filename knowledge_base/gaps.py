@@ -3,7 +3,7 @@
 Every search the assistant answers can be logged (``log_search``) in the
 ``search_log`` table of the SQLite database ``$FRONTLINE_DATA_DIR/frontline.db``
 (default ``var/frontline.db``, the same file as the front door's store). Messages are
-stored ONLY after redaction by ``bot.redact.redact_text``; if the redactor cannot be
+stored ONLY after redaction by ``common.redact.redact_text``; if the redactor cannot be
 imported nothing is stored (:class:`RedactionUnavailable`).
 
 ``gap_report`` groups the unanswered (confidence ``none``/``choose``) and unhelpful
@@ -35,7 +35,7 @@ class GapsError(KnowledgeBaseError):
 
 
 class RedactionUnavailable(GapsError):
-    """The redactor (bot.redact.redact_text) is missing: raw text is never stored."""
+    """The redactor (common.redact.redact_text) is missing: raw text is never stored."""
 
 
 class Base(DeclarativeBase):
@@ -89,9 +89,9 @@ def _engine(path_text: str):
 
 def _redactor():
     try:
-        from bot.redact import redact_text
+        from common.redact import redact_text
     except ImportError as exc:
-        raise RedactionUnavailable(f"bot.redact.redact_text is not importable ({exc}); refusing to store raw text") from exc
+        raise RedactionUnavailable(f"common.redact.redact_text is not importable ({exc}); refusing to store raw text") from exc
     return redact_text
 
 

@@ -11,21 +11,25 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Literal
+from typing import Any, Callable, Iterable, Iterator
 
 import yaml
 from pydantic import ValidationError
 
+from common.paths import CONTENT_DIR
+from common.problems import Problem, display_path, node_line, read_yaml
+
 from .schema import Guidance, ItemFile, Service, Term, ThesaurusFile
 
-CONTENT_DIR = Path(__file__).resolve().parent / "content"
+# files in the content home that are not knowledge-base content
+NOT_KNOWLEDGE = {"wording", "importers", "redaction_allowlist.yml"}
 
 # UK emergency and NHS numbers need no per-item verification date
 EMERGENCY_NUMBERS = {"999", "112", "111", "101", "105"}
 
 HINTS = {
     "extra_forbidden": "remove the field or check its spelling against knowledge_base/schema.py",
-    "missing": "add the field; see knowledge_base/content/README.md for an example",
+    "missing": "add the field; see content/README.md for an example",
     "literal_error": "use one of the allowed values listed",
     "url_parsing": "give a full address starting with https://",
     "date_from_datetime_parsing": "write dates as YYYY-MM-DD",
@@ -36,19 +40,6 @@ HINTS = {
     "union_tag_invalid": "set `type:` to service or guidance",
     "union_tag_not_found": "set `type:` to service or guidance",
 }
-
-
-@dataclass(frozen=True)
-class Problem:
-    file: str
-    line: int
-    message: str
-    level: Literal["error", "warning"] = "error"
-    hint: str | None = None
-
-    def __str__(self) -> str:
-        text = f"{self.file}:{self.line}: {self.level}: {self.message}"
-        return f"{text} (hint: {self.hint})" if self.hint else text
 
 
 @dataclass
@@ -72,55 +63,8 @@ class Content:
         return {i.id: i for i in self.items}
 
 
-def _node_line(root: yaml.Node | None, loc: Iterable) -> int:
-    """Walk a composed YAML tree along a pydantic error location."""
-    node = root
-    line = (root.start_mark.line + 1) if root is not None else 1
-    for key in loc:
-        if isinstance(node, yaml.MappingNode):
-            nxt = next((v for k, v in node.value if k.value == key), None)
-            if nxt is None:
-                # unknown (extra) keys: point at the key itself
-                nxt_key = next((k for k, _ in node.value if k.value == key), None)
-                if nxt_key is not None:
-                    return nxt_key.start_mark.line + 1
-                continue  # discriminator tags such as 'service' are not keys
-            node = nxt
-        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
-            node = node.value[key]
-        else:
-            continue
-        line = node.start_mark.line + 1
-    return line
-
-
-def _display(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
-
-
-def read_yaml(path: Path, problems: list[Problem]):
-    """(node tree, data) of a YAML file, or (None, None) with the problem recorded as
-    file:line. libyaml's loader is used when present (much faster)."""
-    name = _display(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        return yaml.compose(text, Loader=loader), yaml.load(text, Loader=loader)
-    except UnicodeDecodeError as exc:
-        problems.append(Problem(name, 1, f"not UTF-8 text: {exc}", hint="save the file as UTF-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problems.append(Problem(name, mark.line + 1 if mark else 1,
-                                f"YAML syntax: {getattr(exc, 'problem', None) or exc}",
-                                hint="check indentation and quote text containing ':'"))
-    return None, None
-
-
 def _validate_file(path: Path, model, content: Content):
-    name = _display(path)
+    name = display_path(path)
     before = len(content.problems)
     root, data = read_yaml(path, content.problems)
     if len(content.problems) > before:  # unreadable: the problem is recorded
@@ -138,7 +82,7 @@ def _validate_file(path: Path, model, content: Content):
             if err["type"] == "literal_error" and err.get("ctx", {}).get("expected"):
                 msg = f"{msg}"
             content.problems.append(
-                Problem(name, _node_line(root, loc), f"{where}: {msg}", hint=HINTS.get(err["type"]))
+                Problem(name, node_line(root, loc), f"{where}: {msg}", hint=HINTS.get(err["type"]))
             )
         # keep the valid items of a partly broken file, so one typo does not hide the rest
         if model is ItemFile and isinstance(data, dict) and isinstance(data.get("items"), list):
@@ -214,7 +158,7 @@ def load_content(content_dir: Path | str = CONTENT_DIR, today: dt.date | None = 
                     raw_ids.append((idn.value if idn is not None else None, n.start_mark.line + 1))
             for item in parsed.items:
                 line = next((ln for rid, ln in raw_ids if rid == item.id), 1)
-                content.item_lines[id(item)] = (_display(path), line)
+                content.item_lines[id(item)] = (display_path(path), line)
                 content.items.append(item)
     for path in sorted((content_dir / "thesaurus").glob("*.y*ml")):
         parsed, _ = _validate_file(path, ThesaurusFile, content)
@@ -227,9 +171,13 @@ def load_content(content_dir: Path | str = CONTENT_DIR, today: dt.date | None = 
 
 
 def content_fingerprint(content_dir: Path | str = CONTENT_DIR) -> str:
-    """A hash of every content file, to decide whether the index must be rebuilt."""
+    """A hash of every knowledge-base file, to decide whether the index must be rebuilt.
+    The interface wording, importer defaults and redaction allow-list share the content
+    home but are not knowledge: editing them reloads nothing."""
     h = hashlib.sha256()
     for path in sorted(Path(content_dir).rglob("*.y*ml")):
+        if path.relative_to(content_dir).parts[0] in NOT_KNOWLEDGE:
+            continue
         h.update(str(path.relative_to(content_dir)).encode())
         h.update(path.read_bytes())
     return h.hexdigest()
@@ -250,7 +198,7 @@ def schema_problems(name: str, root, exc: ValidationError, skip: Iterable = (), 
     for err in exc.errors():
         loc = err["loc"]
         where = ".".join(str(p) for p in loc if p not in skip) or whole
-        out.append(Problem(name, _node_line(root, loc), f"{where}: {err['msg']}",
+        out.append(Problem(name, node_line(root, loc), f"{where}: {err['msg']}",
                            hint=hint(err) if hint else HINTS.get(err["type"])))
     return out
 
@@ -263,7 +211,7 @@ def load_model_file(path: Path, model, missing: str, missing_hint: str,
     read, else ``to_problems(name, root, exc)``. With ``skip_empty`` an empty file gives
     ``(None, [])`` instead of being validated."""
     if not path.is_file():
-        return None, [Problem(_display(path), 1, missing, hint=missing_hint)]
+        return None, [Problem(display_path(path), 1, missing, hint=missing_hint)]
     problems: list[Problem] = []
     root, data = read_yaml(path, problems)
     if problems or (skip_empty and root is None):
@@ -271,7 +219,7 @@ def load_model_file(path: Path, model, missing: str, missing_hint: str,
     try:
         return model.model_validate(data), []
     except ValidationError as exc:
-        return None, to_problems(_display(path), root, exc)
+        return None, to_problems(display_path(path), root, exc)
 
 
 def read_units(folder: Path, not_mapping: str, not_mapping_hint: str) -> Iterator[tuple[Path, str, list[Problem], Any, Any]]:
@@ -282,7 +230,7 @@ def read_units(folder: Path, not_mapping: str, not_mapping_hint: str) -> Iterato
     for path in sorted(folder.glob("*.y*ml")):
         if path.name.startswith("_"):
             continue
-        name = _display(path)
+        name = display_path(path)
         problems: list[Problem] = []
         root, data = read_yaml(path, problems)
         if root is not None and not isinstance(data, dict):
@@ -295,9 +243,9 @@ def unit_id_problems(noun: str, name: str, root, unit_id: str, path: Path, first
     file of the folder has the same id (``first_seen``: id -> display name)."""
     out = []
     if unit_id != path.stem:
-        out.append(Problem(name, _node_line(root, ("id",)), f"{noun} id '{unit_id}' differs from the file name",
+        out.append(Problem(name, node_line(root, ("id",)), f"{noun} id '{unit_id}' differs from the file name",
                            level="warning", hint=f"name the file {unit_id}.yml"))
     if unit_id in first_seen:
-        out.append(Problem(name, _node_line(root, ("id",)), f"duplicate {noun} id '{unit_id}' (also in {first_seen[unit_id]})",
+        out.append(Problem(name, node_line(root, ("id",)), f"duplicate {noun} id '{unit_id}' (also in {first_seen[unit_id]})",
                            hint=f"{noun} ids must be unique"))
     return out

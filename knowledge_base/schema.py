@@ -1,6 +1,6 @@
 """Strict schemas for knowledge-base content.
 
-Every content file under ``knowledge_base/content/`` is YAML with a top-level
+Every content file under ``content/`` is YAML with a top-level
 ``items:`` list (services and guidance) or ``terms:`` list (the thesaurus).
 Unknown fields are refused (``extra="forbid"``) so a typo in a trainer's edit is
 reported instead of silently ignored.

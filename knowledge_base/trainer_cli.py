@@ -6,7 +6,7 @@
     kb gaps [--since DATE] [--limit N] [--json]          unanswered / unhelpful messages
     kb refreshers [--json]                               validate refresher modules
 
-Wording comes from ``knowledge_base/trainer_messages.yml``. Exit codes: 0 ok,
+Wording comes from ``content/wording/trainer.yml``. Exit codes: 0 ok,
 1 failures (``kb test``) or content errors, 2 usage.
 """
 
@@ -24,11 +24,14 @@ from pathlib import Path
 import yaml
 from pydantic import Field, ValidationError, model_validator
 
+from common.paths import WORDING_DIR
+from common.problems import Problem, display_path, node_line
+
 from .errors import KnowledgeBaseError
-from .loader import CONTENT_DIR, HINTS, Problem, _display, _node_line, load_content
+from .loader import CONTENT_DIR, HINTS, load_content
 from .schema import ItemId, Strict
 
-MESSAGES_PATH = Path(__file__).resolve().parent / "trainer_messages.yml"
+MESSAGES_PATH = WORDING_DIR / "trainer.yml"
 
 
 class UsageError(KnowledgeBaseError):
@@ -90,14 +93,14 @@ def due_for_review(content_dir: Path, today: dt.date, within: int) -> list[Due]:
         found, _ = flows.validate_flows(content_dir / "flows", today)
         for f in found.values():
             out.append(Due("flow", f.id, f.title, f.owner, f.review_by, (f.review_by - today).days,
-                           _display(content_dir / "flows" / f"{f.id}.yml")))
+                           display_path(content_dir / "flows" / f"{f.id}.yml")))
     if (content_dir / "refreshers").is_dir():
         from .refreshers import validate_refreshers
 
         mods, _ = validate_refreshers(content_dir / "refreshers", today, cross_check=False)
         for m in mods.values():
             out.append(Due("refresher", m.id, m.title, m.owner, m.review_by, (m.review_by - today).days,
-                           _display(content_dir / "refreshers" / f"{m.id}.yml")))
+                           display_path(content_dir / "refreshers" / f"{m.id}.yml")))
     return sorted((d for d in out if d.review_by <= until), key=lambda d: (d.owner, d.review_by, d.id))
 
 
@@ -331,7 +334,7 @@ class CaseResult:
 def load_tests(tests_dir: Path, item_ids: set[str], flow_ids: set[str] | None) -> tuple[list[tuple[str, ContentTest]], list[Problem]]:
     cases, problems = [], []
     for path in sorted(tests_dir.glob("*.y*ml")):
-        name = _display(path)
+        name = display_path(path)
         text = path.read_text(encoding="utf-8")
         try:
             root, data = yaml.compose(text), yaml.safe_load(text)
@@ -343,18 +346,18 @@ def load_tests(tests_dir: Path, item_ids: set[str], flow_ids: set[str] | None) -
             parsed = ContentTestFile.model_validate(data)
         except ValidationError as exc:
             for err in exc.errors():
-                problems.append(Problem(name, _node_line(root, err["loc"]), f"{'.'.join(map(str, err['loc']))}: {err['msg']}",
+                problems.append(Problem(name, node_line(root, err["loc"]), f"{'.'.join(map(str, err['loc']))}: {err['msg']}",
                                         hint=HINTS.get(err["type"])))
             continue
         for i, case in enumerate(parsed.tests):
-            where = f"{name}:{_node_line(root, ('tests', i))}"
+            where = f"{name}:{node_line(root, ('tests', i))}"
             if case.search is not None:
                 for j, ref in enumerate(case.search.expect_top3):
                     if ref not in item_ids:
-                        problems.append(Problem(name, _node_line(root, ("tests", i, "search", "expect_top3", j)),
+                        problems.append(Problem(name, node_line(root, ("tests", i, "search", "expect_top3", j)),
                                                 f"unknown item id '{ref}'", hint="check the id with kb search"))
             elif flow_ids is not None and case.flow.flow not in flow_ids:
-                problems.append(Problem(name, _node_line(root, ("tests", i, "flow", "flow")), f"unknown flow '{case.flow.flow}'"))
+                problems.append(Problem(name, node_line(root, ("tests", i, "flow", "flow")), f"unknown flow '{case.flow.flow}'"))
             cases.append((where, case))
     return cases, problems
 
@@ -423,7 +426,7 @@ def cmd_test(args) -> int:
     for p in problems:
         print(p, file=sys.stderr)
     if not cases and not problems:
-        print(m["none"].format(folder=_display(content_dir / "tests")))
+        print(m["none"].format(folder=display_path(content_dir / "tests")))
         return 0
     results = []
     search_cases = [(w, c) for w, c in cases if c.search is not None]

@@ -10,7 +10,9 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from .loader import Content, Problem, _display, _node_line, load_content
+from common.problems import Problem, display_path, node_line
+
+from .loader import Content, load_content
 
 
 @dataclass
@@ -34,7 +36,7 @@ def _risk_problems(content_dir: Path, flow_ids: set[str]) -> list[Problem]:
     path = content_dir / "risk_triggers.yml"
     if not path.exists():
         return []
-    name = _display(path)
+    name = display_path(path)
     text = path.read_text()
     try:
         root, data = yaml.compose(text), yaml.safe_load(text)
@@ -42,15 +44,15 @@ def _risk_problems(content_dir: Path, flow_ids: set[str]) -> list[Problem]:
     except yaml.YAMLError as exc:
         return [Problem(name, 1, f"YAML syntax: {exc}")]
     except ValidationError as exc:
-        return [Problem(name, _node_line(root, e["loc"]), f"{'.'.join(map(str, e['loc']))}: {e['msg']}")
+        return [Problem(name, node_line(root, e["loc"]), f"{'.'.join(map(str, e['loc']))}: {e['msg']}")
                 for e in exc.errors()]
     out = []
     for i, t in enumerate(triggers.triggers):
         if flow_ids and t.flow not in flow_ids:
-            out.append(Problem(name, _node_line(root, ("triggers", i, "flow")), f"unknown flow '{t.flow}'",
+            out.append(Problem(name, node_line(root, ("triggers", i, "flow")), f"unknown flow '{t.flow}'",
                                hint=f"use one of: {', '.join(sorted(flow_ids))}"))
     if flow_ids and triggers.default_flow not in flow_ids:
-        out.append(Problem(name, _node_line(root, ("default_flow",)), f"unknown flow '{triggers.default_flow}'"))
+        out.append(Problem(name, node_line(root, ("default_flow",)), f"unknown flow '{triggers.default_flow}'"))
     return out
 
 
@@ -74,8 +76,8 @@ def _refer_problems(content_dir: Path, flows: dict, content: Content) -> list[Pr
                 if why:
                     if root is None and path.exists():
                         root = yaml.compose(path.read_text())
-                    line = _node_line(root, ("steps", i, "refer_to", j)) if root is not None else 1
-                    out.append(Problem(_display(path), line, f"steps[{step.id}].refer_to: '{sid}' {why}",
+                    line = node_line(root, ("steps", i, "refer_to", j)) if root is not None else 1
+                    out.append(Problem(display_path(path), line, f"steps[{step.id}].refer_to: '{sid}' {why}",
                                        hint="use the id of a service with a `referral:` block"))
     return out
 

@@ -1,4 +1,4 @@
-"""Load ``referrals/content.yml``: wording for the referral pages and the email templates.
+"""Load ``content/wording/referrals.yml``: wording for the referral pages and the email templates.
 
 Strict schema (unknown or missing keys are errors, reported at once as
 ``file:line: message``). Email subject and body are Jinja templates rendered as
@@ -16,9 +16,10 @@ from jinja2 import StrictUndefined, TemplateSyntaxError
 from jinja2.sandbox import SandboxedEnvironment
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from knowledge_base.loader import Problem, _node_line
+from common.paths import WORDING_DIR
+from common.problems import Problem, node_line
 
-CONTENT = Path(__file__).resolve().parent / "content.yml"
+CONTENT = WORDING_DIR / "referrals.yml"
 FieldName = Literal["consent", "resident_name", "date_of_birth", "address", "phone", "email", "contact_preference",
                     "contact_notes", "need_what", "need_since", "urgency", "need_tried", "access_needs", "language"]
 Urgency = Literal["routine", "soon", "urgent"]
@@ -156,14 +157,14 @@ def load_text(path: Path | str = CONTENT) -> ReferralText:
         text = ReferralText.model_validate(data)
     except ValidationError as exc:
         raise ReferralTextError([
-            Problem(str(path), _node_line(root, err["loc"]), f"{'.'.join(map(str, err['loc']))}: {err['msg']}",
+            Problem(str(path), node_line(root, err["loc"]), f"{'.'.join(map(str, err['loc']))}: {err['msg']}",
                     hint="compare with the keys in referrals/text.py") for err in exc.errors()]) from exc
     problems = []
     for key in ("subject", "body"):
         try:
             _env.from_string(getattr(text.email, key))
         except TemplateSyntaxError as exc:
-            problems.append(Problem(str(path), _node_line(root, ["email", key]) + (exc.lineno or 1),
+            problems.append(Problem(str(path), node_line(root, ["email", key]) + (exc.lineno or 1),
                                     f"email.{key}: template error: {exc.message}"))
     if problems:
         raise ReferralTextError(problems)

@@ -3,7 +3,7 @@
 Each message goes to Rasa's REST channel (``POST {FRONTLINE_RASA_URL}/webhooks/rest/webhook``)
 with a sender id derived by HMAC from the signed-in session and the server
 secret, so no one can read or write another person's conversation. Rasa stays
-on localhost. Wording comes from ``web/static_content.yml``.
+on localhost. Wording comes from ``content/wording/web.yml``.
 """
 
 from __future__ import annotations
@@ -114,11 +114,11 @@ def merge_cards(messages: list[dict]) -> list[dict]:
 
 
 def redact_reason(text: str | None) -> str | None:
-    """Pass free text through ``bot.redact.redact_text``; without it, keep no text at all."""
+    """Pass free text through ``common.redact.redact_text``; without it, keep no text at all."""
     if not text or not text.strip():
         return None
     try:
-        from bot.redact import redact_text
+        from common.redact import redact_text
     except ImportError:
         return None
     return redact_text(text.strip())

@@ -1,4 +1,4 @@
-"""Load ``web/static_content.yml``: the front door's user-facing wording.
+"""Load ``content/wording/web.yml``: the front door's user-facing wording.
 
 Strict schema (unknown keys are errors); every problem is reported at once as
 ``file:line: message`` via :class:`knowledge_base.loader.Problem`.
@@ -11,9 +11,10 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from knowledge_base.loader import Problem, _node_line
+from common.paths import WORDING_DIR
+from common.problems import Problem, node_line
 
-STATIC_CONTENT = Path(__file__).resolve().parent / "static_content.yml"
+STATIC_CONTENT = WORDING_DIR / "web.yml"
 
 
 class _Strict(BaseModel):
@@ -173,6 +174,6 @@ def load_ui_text(path: Path | str = STATIC_CONTENT) -> UiText:
     try:
         return UiText.model_validate(data)
     except ValidationError as exc:
-        problems = [Problem(str(path), _node_line(root, err["loc"]), f"{'.'.join(map(str, err['loc']))}: {err['msg']}",
+        problems = [Problem(str(path), node_line(root, err["loc"]), f"{'.'.join(map(str, err['loc']))}: {err['msg']}",
                             hint="compare with the keys in web/ui_text.py") for err in exc.errors()]
         raise UiTextError(problems) from exc

@@ -1,5 +1,5 @@
 """Guided flows: step-by-step scripts for safeguarding, immigration-advice limits and
-eviction, stored as YAML under ``knowledge_base/content/flows/`` (one flow per file).
+eviction, stored as YAML under ``content/flows/`` (one flow per file).
 
 Three parts, no Rasa imports (modules of this package in brackets):
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..loader import Problem, _node_line
+from common.problems import Problem, node_line
 
 
 def _edges(raw_step: dict, i: int) -> list[tuple[Any, tuple]]:
@@ -26,8 +26,8 @@ def _graph_problems(name: str, root, data: dict) -> list[Problem]:
         if not isinstance(s, dict) or not isinstance(s.get("id"), str):
             continue
         if s["id"] in where:
-            out.append(Problem(name, _node_line(root, ("steps", i, "id")),
-                               f"duplicate step id '{s['id']}' (first at line {_node_line(root, ('steps', where[s['id']]))})",
+            out.append(Problem(name, node_line(root, ("steps", i, "id")),
+                               f"duplicate step id '{s['id']}' (first at line {node_line(root, ('steps', where[s['id']]))})",
                                hint="step ids must be unique within a flow"))
         else:
             where[s["id"]] = i
@@ -38,17 +38,17 @@ def _graph_problems(name: str, root, data: dict) -> list[Problem]:
         edges = _edges(s, i)
         graph[sid] = []
         if s.get("kind") != "end" and not edges:
-            out.append(Problem(name, _node_line(root, ("steps", i)), f"dead end: step '{sid}' leads nowhere",
+            out.append(Problem(name, node_line(root, ("steps", i)), f"dead end: step '{sid}' leads nowhere",
                                hint="give it `next:` (or options with `next:`), or make it `kind: end`"))
         for target, loc in edges:
             if target not in where:
-                out.append(Problem(name, _node_line(root, loc), f"step '{sid}': unknown next step '{target}'",
+                out.append(Problem(name, node_line(root, loc), f"step '{sid}': unknown next step '{target}'",
                                    hint=f"use one of: {known}"))
             else:
                 graph[sid].append(target)
     start = data.get("start")
     if start not in where:
-        out.append(Problem(name, _node_line(root, ("start",)), f"unknown start step '{start}'", hint=f"use one of: {known}"))
+        out.append(Problem(name, node_line(root, ("start",)), f"unknown start step '{start}'", hint=f"use one of: {known}"))
         return out
     # reachability
     seen, todo = {start}, [start]
@@ -59,7 +59,7 @@ def _graph_problems(name: str, root, data: dict) -> list[Problem]:
                 todo.append(t)
     for sid, i in where.items():
         if sid not in seen:
-            out.append(Problem(name, _node_line(root, ("steps", i)), f"unreachable step '{sid}' (no path from '{start}')",
+            out.append(Problem(name, node_line(root, ("steps", i)), f"unreachable step '{sid}' (no path from '{start}')",
                                hint="link to it from another step or delete it"))
     # cycles (flows must be DAGs so every path ends)
     colour: dict[str, int] = {}
@@ -69,7 +69,7 @@ def _graph_problems(name: str, root, data: dict) -> list[Problem]:
         for t in graph[n]:
             if colour.get(t) == 1:
                 loop = " -> ".join(trail[trail.index(t):] + [n, t]) if t in trail else f"{n} -> {t}"
-                out.append(Problem(name, _node_line(root, ("steps", where[n])), f"cycle: {loop}",
+                out.append(Problem(name, node_line(root, ("steps", where[n])), f"cycle: {loop}",
                                    hint="flows must not loop; use the `back` command instead of linking backwards"))
             elif t not in colour:
                 visit(t, trail + [n])
@@ -88,7 +88,7 @@ def _graph_problems(name: str, root, data: dict) -> list[Problem]:
                 changed = True
     for sid in sorted(seen - can_end, key=lambda s: where[s]):
         if graph[sid] and all(t in where for t, _ in _edges(steps[where[sid]], where[sid])):
-            out.append(Problem(name, _node_line(root, ("steps", where[sid])),
+            out.append(Problem(name, node_line(root, ("steps", where[sid])),
                                f"dead end: no path from step '{sid}' reaches an end step",
                                hint="every route must finish at a `kind: end` step"))
     return out

@@ -9,8 +9,10 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from ..loader import (CONTENT_DIR, EMERGENCY_NUMBERS, HINTS, Problem, _node_line, load_model_file, read_units,
-                      schema_problems, unit_id_problems)
+from common.problems import Problem, node_line
+
+from ..loader import (CONTENT_DIR, EMERGENCY_NUMBERS, HINTS, load_model_file, read_units, schema_problems,
+                      unit_id_problems)
 from .graph import _graph_problems
 from .paths import all_paths
 from .schema import Flow, FlowMessages
@@ -36,11 +38,11 @@ def _raw_field_problems(name: str, root, data: dict) -> list[Problem]:
     out = []
     last, due = data.get("last_reviewed"), data.get("review_by")
     if isinstance(last, dt.date) and isinstance(due, dt.date) and due <= last:
-        out.append(Problem(name, _node_line(root, ("review_by",)), "review_by must be after last_reviewed",
+        out.append(Problem(name, node_line(root, ("review_by",)), "review_by must be after last_reviewed",
                            hint="legal and safeguarding flows are reviewed within six months"))
     sources = data.get("sources") if isinstance(data.get("sources"), list) else []
     if not any(isinstance(s, dict) and s.get("primary") is True for s in sources):
-        out.append(Problem(name, _node_line(root, ("sources",)), "a flow needs at least one source with primary: true",
+        out.append(Problem(name, node_line(root, ("sources",)), "a flow needs at least one source with primary: true",
                            hint="cite legislation.gov.uk, GOV.UK statutory guidance or the regulator"))
     return out
 
@@ -48,18 +50,18 @@ def _raw_field_problems(name: str, root, data: dict) -> list[Problem]:
 def _content_problems(name: str, root, flow: Flow, today: dt.date) -> list[Problem]:
     out: list[Problem] = []
     if flow.last_reviewed > today:
-        out.append(Problem(name, _node_line(root, ("last_reviewed",)), f"last_reviewed {flow.last_reviewed} is in the future",
+        out.append(Problem(name, node_line(root, ("last_reviewed",)), f"last_reviewed {flow.last_reviewed} is in the future",
                            hint="use the date the flow was actually checked"))
     if (flow.review_by - flow.last_reviewed).days > 186:
-        out.append(Problem(name, _node_line(root, ("review_by",)), "review_by is more than six months after last_reviewed",
+        out.append(Problem(name, node_line(root, ("review_by",)), "review_by is more than six months after last_reviewed",
                            level="warning", hint="flows state law or safeguarding duties: review them every six months"))
     if flow.review_by < today:
-        out.append(Problem(name, _node_line(root, ("review_by",)), f"past its review_by date {flow.review_by}",
+        out.append(Problem(name, node_line(root, ("review_by",)), f"past its review_by date {flow.review_by}",
                            level="warning", hint="check the flow against its sources and move review_by on"))
     for i, s in enumerate(flow.steps):
         for j, c in enumerate(getattr(s, "contacts", [])):
             if c.kind in ("phone", "text") and c.verified_on is None and c.value.strip() not in EMERGENCY_NUMBERS:
-                out.append(Problem(name, _node_line(root, ("steps", i, "contacts", j)),
+                out.append(Problem(name, node_line(root, ("steps", i, "contacts", j)),
                                    f"step '{s.id}': phone number {c.value!r} has no verified_on date", level="warning",
                                    hint="check the number on the provider's own page and record the date"))
     # every path through a risk option must reach an escalate step
@@ -74,7 +76,7 @@ def _content_problems(name: str, root, flow: Flow, today: dt.date) -> list[Probl
             key = (hop.step_id, hop.choice)
             if opt.risk and key not in reported and not any(kinds[h.step_id] == "escalate" for h in path[k + 1:]):
                 reported.add(key)
-                out.append(Problem(name, _node_line(root, ("steps", index[hop.step_id], "options", hop.choice)),
+                out.append(Problem(name, node_line(root, ("steps", index[hop.step_id], "options", hop.choice)),
                                    f"step '{hop.step_id}': risk option '{opt.label}' has a path that never reaches an escalate step",
                                    hint="route risk answers through a `kind: escalate` step"))
     return out
@@ -101,7 +103,7 @@ def validate_flows(content_dir: Path | str = FLOWS_DIR, today: dt.date | None = 
     first_seen: dict[str, str] = {}
     for path, name, file_problems, root, data in read_units(
             content_dir, "a flow file must be a mapping with id, title, steps ...",
-            "see knowledge_base/content/flows/README.md"):
+            "see content/flows/README.md"):
         flow = None
         if isinstance(data, dict):
             try:

@@ -48,7 +48,7 @@ class Inbox:
 
 def content_with_email_routes(dest: Path) -> Path:
     """A copy of the shipped content where the two services take referrals by email."""
-    shutil.copytree(ROOT / "knowledge_base" / "content", dest)
+    shutil.copytree(ROOT / "content", dest)
     patched = set()
     for path in (dest / "services").glob("*.yml"):
         data = yaml.safe_load(path.read_text(encoding="utf-8"))

@@ -17,7 +17,7 @@ def test_redactor_runs_under_the_rasa_python():
     assert RASA_PYTHON.exists(), f"{RASA_PYTHON} missing: create the Rasa environment first"
     proc = subprocess.run(
         [str(RASA_PYTHON), "-c",
-         "import sys, bot.redact as r; print(sys.version_info[:2]); print(r.redact_text('call me on 07700 900123'))"],
+         "import sys, common.redact as r; print(sys.version_info[:2]); print(r.redact_text('call me on 07700 900123'))"],
         cwd=ROOT, capture_output=True, text=True, timeout=60,
     )
     assert proc.returncode == 0, proc.stderr

@@ -203,7 +203,7 @@ def test_ids_are_unique_and_never_clash_with_existing_content(tmp_path, capsys):
         ["c", "o2", "Adviceline", desc, "https://citizensadvice.example.org/", "", "active"],
     ], [["o1", "One Trust", "Org", "", ""], ["o2", "Citizens Advice", "Org", "", ""]])
     content = tmp_path / "content"
-    shutil.copytree(ROOT / "knowledge_base" / "content" / "services", content / "services")
+    shutil.copytree(ROOT / "content" / "services", content / "services")
     assert "id: citizens-advice-adviceline" in (content / "services" / "citizens-advice.yml").read_text(encoding="utf-8")
     rc, stdout, _ = run_with_content(capsys, content, pkg)
     assert rc == 0

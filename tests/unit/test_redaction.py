@@ -1,4 +1,4 @@
-"""bot/redact.py: resident identifiers are replaced before Rasa, logs or analytics see them."""
+"""common/redact.py: resident identifiers are replaced before Rasa, logs or analytics see them."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ if str(ROOT) not in sys.path:  # bot/ and bench/ are not installed packages
     sys.path.insert(0, str(ROOT))
 
 from bench.redaction_eval import LABELLED, RECALL_TARGET, evaluate, load_labelled  # noqa: E402
-from bot.redact import (  # noqa: E402
+from common.redact import (  # noqa: E402
     ALLOWLIST_PATH, TYPES, AllowlistError, load_allowlist, redact, redact_text,
 )
 
@@ -95,7 +95,7 @@ def test_every_protected_term_survives_after_a_name_cue():
 
 
 def _kb_phone_numbers():
-    for path in sorted((ROOT / "knowledge_base" / "content").rglob("*.yml")):
+    for path in sorted((ROOT / "content").rglob("*.yml")):
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         for item in data.get("items") or []:
             for contact in item.get("contacts") or []:
@@ -105,11 +105,11 @@ def _kb_phone_numbers():
 
 def test_every_knowledge_base_phone_number_is_allow_listed():
     allow = load_allowlist()
-    from bot.redact import _digits  # the same normalisation the redactor uses
+    from common.redact import _digits  # the same normalisation the redactor uses
 
     missing = sorted({f"{name}: {num}" for name, num in _kb_phone_numbers()
                       if _digits(num) not in allow.numbers and not _digits(num).startswith(allow.number_prefixes)})
-    assert not missing, ("add these knowledge-base numbers to bot/redaction_allowlist.yml "
+    assert not missing, ("add these knowledge-base numbers to content/redaction_allowlist.yml "
                          "phone_numbers:\n" + "\n".join(missing))
 
 
@@ -211,7 +211,7 @@ def test_empty_whitespace_and_emoji_input(text):
 def test_worker_shorthand_at_the_start_is_not_a_name_but_a_name_after_it_is():
     """'Res cant pay gas' is how workers type: 'Res' (resident) was taken for a name, which
     also hid the word from search. A real name after the shorthand is still removed."""
-    from bot.redact import redact_text
+    from common.redact import redact_text
 
     assert redact_text("Res cant pay gas UC not come through") == "Res cant pay gas UC not come through"
     assert redact_text("Client wants a food bank") == "Client wants a food bank"

@@ -295,7 +295,7 @@ def test_log_search_refuses_without_redactor(tmp_path, monkeypatch):
 
     from knowledge_base.gaps import RedactionUnavailable, log_search
 
-    monkeypatch.setitem(sys.modules, "bot.redact", None)  # import now fails
+    monkeypatch.setitem(sys.modules, "common.redact", None)  # import now fails
     with pytest.raises(RedactionUnavailable):
         log_search("Mrs Jane Smith cant pay gas", None, 0.1, "none", directory=tmp_path)
     assert not (tmp_path / "frontline.db").exists()

@@ -1,7 +1,7 @@
 """The trainer guide documents every content field.
 
 Every field of every content model (the strict ``Strict`` subclasses) in
-``knowledge_base/schema.py`` and ``knowledge_base/refreshers.py`` - and of the content
+``knowledge_base/schema.py`` and ``knowledge_base/refreshers/schema.py`` - and of the content
 tests and flows, which trainers also write - must appear in ``docs/trainer-guide.md``
 as `name` (in backticks). Models are walked recursively through their field types, so a
 new nested model is covered too. (The engines' view models are output, not content.)
@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from knowledge_base import refreshers, schema, trainer_cli
+from knowledge_base import schema, trainer_cli
+from knowledge_base.refreshers import schema as refresher_schema
 
 pytestmark = pytest.mark.unit
 
@@ -48,7 +49,7 @@ def _all_fields(roots) -> dict[str, set[str]]:
 
 
 def _roots():
-    roots = _models_in(schema) + _models_in(refreshers) + _models_in(trainer_cli)
+    roots = _models_in(schema) + _models_in(refresher_schema) + _models_in(trainer_cli)
     try:
         from knowledge_base import flows
     except ImportError:  # flows documented once the module exists

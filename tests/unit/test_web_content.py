@@ -1,4 +1,4 @@
-"""web/static_content.yml (the front door's wording) and the trainer console status."""
+"""content/wording/web.yml (the front door's wording) and the trainer console status."""
 
 from __future__ import annotations
 

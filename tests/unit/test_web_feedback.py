@@ -1,5 +1,5 @@
 """POST /api/feedback stores {item_id, helpful, reason} in the feedback table; the
-reason goes through bot.redact.redact_text, or is dropped if that is missing."""
+reason goes through common.redact.redact_text, or is dropped if that is missing."""
 
 from __future__ import annotations
 
@@ -48,8 +48,8 @@ def test_reason_is_redacted_or_dropped(signed_in):
     c.post("/api/feedback", json={"item_id": "citizens-advice-adviceline", "helpful": False, "reason": reason},
            headers=h)
     stored = rows(data)[0][2]
-    if importlib.util.find_spec("bot.redact") is not None:
-        from bot.redact import redact_text
+    if importlib.util.find_spec("common.redact") is not None:
+        from common.redact import redact_text
 
         assert stored == redact_text(reason)
     else:
@@ -57,7 +57,7 @@ def test_reason_is_redacted_or_dropped(signed_in):
 
 
 def test_without_the_redaction_module_no_reason_is_kept(monkeypatch):
-    monkeypatch.setitem(sys.modules, "bot.redact", None)  # makes `from bot.redact import ...` fail
+    monkeypatch.setitem(sys.modules, "common.redact", None)  # makes `from common.redact import ...` fail
     assert redact_reason("call 07700 900123") is None
     assert redact_reason("   ") is None
 

@@ -1,6 +1,6 @@
 // Chat panel: sends messages to /api/message, renders replies as text, buttons
 // or answer cards, and keeps keyboard focus in the message box.
-// Wording comes from the page (web/static_content.yml), not from this file.
+// Wording comes from the page (content/wording/web.yml), not from this file.
 const ui = JSON.parse(document.getElementById("ui-text").textContent);
 const csrf = document.querySelector('meta[name="csrf-token"]').content;
 const log = document.getElementById("log");

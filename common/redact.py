@@ -7,7 +7,7 @@ placeholder (``[PHONE]``, ``[EMAIL]``, ``[POSTCODE]``, ``[NI_NUMBER]``,
 only the text. Redacting twice changes nothing; placeholders are never redacted.
 
 What must survive (public service numbers, organisation, place and benefit names,
-words that are never names) lives in ``bot/redaction_allowlist.yml``, which
+words that are never names) lives in ``content/redaction_allowlist.yml``, which
 trainers edit.
 
 Why hand-written patterns and not a library: this module runs in BOTH the Rasa
@@ -40,7 +40,9 @@ from typing import FrozenSet, List, NamedTuple, Optional, Sequence, Tuple
 
 import yaml
 
-ALLOWLIST_PATH = Path(__file__).resolve().parent / "redaction_allowlist.yml"
+from .paths import CONTENT_DIR
+
+ALLOWLIST_PATH = CONTENT_DIR / "redaction_allowlist.yml"
 
 TYPES = ("EMAIL", "NI_NUMBER", "NHS_NUMBER", "PHONE", "POSTCODE", "DOB", "ADDRESS", "NAME")
 _PRIORITY = {t: i for i, t in enumerate(TYPES)}  # earlier wins an overlap

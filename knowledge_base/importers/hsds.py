@@ -4,7 +4,7 @@ PATH is an HSDS datapackage (a folder of CSV files with ``datapackage.json``, or
 that file itself) or an Open Referral UK JSON feed (a list of services, or a page
 from a ``/services`` endpoint with the list under ``content``). Each service is
 read into a neutral :class:`Record`, mapped with the wording and tables in
-``hsds_defaults.yml`` and validated against the strict :class:`Service` schema.
+``content/importers/hsds_defaults.yml`` and validated against the strict :class:`Service` schema.
 A record that cannot become a valid item is skipped and reported with its source
 row and the reason; parts of a kept record that had to be left out (a fax number,
 a malformed email) are reported as dropped. Nothing is dropped silently.
@@ -30,11 +30,11 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, HttpUrl, TypeAdapter, ValidationError
 
-from .errors import KnowledgeBaseError
-from .loader import CONTENT_DIR
-from .schema import BOROUGHS, CATEGORIES, ItemFile, Service
+from ..errors import KnowledgeBaseError
+from ..loader import CONTENT_DIR
+from ..schema import BOROUGHS, CATEGORIES, ItemFile, Service
 
-DEFAULTS_FILE = Path(__file__).resolve().with_name("hsds_defaults.yml")
+DEFAULTS_FILE = CONTENT_DIR / "importers" / "hsds_defaults.yml"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _URL = TypeAdapter(HttpUrl)
 _FastLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -52,7 +52,7 @@ class HsdsImportError(KnowledgeBaseError):
 
 
 class Defaults(BaseModel):
-    """Shape of ``hsds_defaults.yml`` (strict, so a typo is reported, not ignored)."""
+    """Shape of ``content/importers/hsds_defaults.yml`` (strict, so a typo is reported, not ignored)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     steps: list[str]

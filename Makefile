@@ -65,8 +65,9 @@ test-rasa: train ## rasa data validate + conversation tests (fail on any predict
 test-e2e: index train ## whole stack as `make run` starts it, through REST and the front door
 	$(PY) -m pytest -m slow -q
 
-eval: index ## search quality on the dev set: BM25 vs dense vs hybrid
+eval: index ## search quality (BM25 vs dense vs hybrid) and risk routing quality, every labelled set
 	$(PY) -m bench.search_eval $(if $(SET),--set $(SET))
+	$(PY) -m bench.routing_eval
 
 bench: index train ## speed and quality, side by side with the baselines
 	$(PY) -m bench.run

@@ -26,15 +26,13 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from knowledge_base import flows as F
-from knowledge_base.risk import detect_risk, flow_for_disclosure
 
+from .risk import interrupt_slots, risk_flows, route_of
 from .search import answer_search
 
 log = logging.getLogger(__name__)
 
-SAFEGUARDING_FLOWS = {"safeguarding-adult", "safeguarding-child", "domestic-abuse"}
 QUESTION_CONFIDENCE = 0.8
-RISK_CONFIDENCE = 0.6
 
 
 def _intent(tracker: Tracker) -> tuple[str | None, float]:
@@ -65,9 +63,6 @@ def choose_flow(tracker: Tracker) -> str | None:
     known = {f["id"] for f in F.list_flows()}
     if entity in known:
         return entity
-    intent, _ = _intent(tracker)
-    if intent == "risk_disclosure":
-        return flow_for_disclosure(_text(tracker))
     return best_flow_for_text(_text(tracker))
 
 
@@ -102,12 +97,23 @@ class ActionStartFlow(Action):
         return "action_start_flow"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        intent, _ = _intent(tracker)
+        if intent == "risk_disclosure" and next(tracker.get_latest_entity_values("flow_id"), None) is None:
+            # the router decides which guide; a question ABOUT a risk topic gets an answer, never a guide
+            from .risk import open_route
+
+            text = _text(tracker)
+            decision = route_of(text)
+            if decision.is_risk:
+                return open_route(dispatcher, tracker, decision)
+            answer_search(dispatcher, text)
+            return [SlotSet("flow_state", None), FollowupAction("action_listen")]
         flow_id = choose_flow(tracker)
         if flow_id is None:
             # No guide matches. A message the knowledge base answers with confidence was
             # probably a question ("stepchange"): answer it. Otherwise list the guides.
             # Either way the guide form is not entered (FollowupAction overrides the rule).
-            from .search import answer_search, search_for
+            from .search import search_for
 
             text = _text(tracker)
             out = search_for(text) if text and not text.startswith("/") else None
@@ -169,12 +175,16 @@ class ValidateFlowForm(FormValidationAction):
 
     def _handle(self, state: dict, text: str, intent: str | None, confidence: float,
                 dispatcher: CollectingDispatcher, tracker: Tracker) -> dict[str, Any]:
-        # Safeguarding interrupt: a disclosure inside another guide pivots to safeguarding.
-        risk_flow = detect_risk(text) or (flow_for_disclosure(text) if intent == "risk_disclosure"
-                                          and confidence >= RISK_CONFIDENCE else None)
-        if risk_flow and state.get("flow") not in SAFEGUARDING_FLOWS:
-            events = start_events(risk_flow, tracker)
-            return {e["name"]: e["value"] for e in events}
+        # Safeguarding interrupt: a disclosure inside a guide that is not itself a risk
+        # guide opens the disclosure's guide (the interrupted one is offered again later).
+        if state.get("flow") not in risk_flows() and len(text.split()) >= 3:
+            decision = route_of(text)
+            if decision.is_risk:
+                slots = interrupt_slots(dispatcher, tracker, decision)
+                if slots:
+                    return slots
+                dispatcher.utter_message(response="utter_flow_back_to_guide")
+                return {"flow_answer": None, "flow_state": state}
         try:
             turn = F.answer(state, text)
         except F.FlowError:

@@ -12,7 +12,7 @@ import logging
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -144,6 +144,15 @@ class ValidateQuizForm(FormValidationAction):
         said = _text(tracker).strip().lower()
         if said in {"stop", "cancel", "quit", "exit"}:
             return {"quiz_answer": "stopped", "quiz_msg_id": _message_id(tracker)}
+        if len(said.split()) >= 3:  # a disclosure is never scored as an answer: it opens its guide
+            from .risk import route_of
+
+            decision = route_of(_text(tracker))
+            if decision.is_risk:
+                from .risk import interrupt_slots
+
+                slots = interrupt_slots(dispatcher, tracker, decision)
+                return {"quiz_answer": "risk" if slots else "stopped", "quiz_msg_id": _message_id(tracker), **slots}
         try:
             turn = R.quick_check_answer(state, _text(tracker))
         except R.RefresherError:
@@ -158,6 +167,10 @@ class ActionQuizFinished(Action):
         return "action_quiz_finished"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        if tracker.get_slot("quiz_answer") == "stopped":
+        answer = tracker.get_slot("quiz_answer")
+        if answer == "stopped":
             dispatcher.utter_message(response="utter_quiz_stopped")
-        return [SlotSet("quiz_answer", None), SlotSet("quiz_state", None)]
+        events: list[EventType] = [SlotSet("quiz_answer", None), SlotSet("quiz_state", None)]
+        if answer == "risk":  # a disclosure during the check: its guide, critical rules first
+            events.append(FollowupAction("flow_form"))
+        return events

@@ -2,7 +2,7 @@
 
 Actions read the message, call ``knowledge_base.search`` and dispatch response
 names from the domain; no user-facing wording lives here. A risk disclosure
-typed as a search pivots to the safeguarding guide (see actions/flows.py).
+typed as a search opens its guide first (actions/risk.py).
 """
 
 from __future__ import annotations
@@ -12,11 +12,10 @@ import logging
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import FollowupAction, SlotSet
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from knowledge_base.present import answer_fields
-from knowledge_base.risk import detect_risk
 
 from .knowledge import get_search
 
@@ -112,11 +111,11 @@ class ActionSearchKnowledge(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
         text = (tracker.latest_message or {}).get("text") or ""
-        risk_flow = detect_risk(text)
-        if risk_flow:  # safeguarding interrupt: critical rules and the guide, in this same reply
-            from .flows import start_events
+        from .risk import decision_events
 
-            return [*start_events(risk_flow, tracker), FollowupAction("flow_form")]
+        opened = decision_events(dispatcher, tracker, text)
+        if opened is not None:  # safeguarding interrupt: critical rules and the guide, in this same reply
+            return opened
         events = answer_search(dispatcher, text)
         return events + offer_after_answer(dispatcher, tracker, events)
 

@@ -30,29 +30,49 @@ class Report:
         return [p for p in self.problems if p.level == "warning"]
 
 
-def _risk_problems(content_dir: Path, flow_ids: set[str]) -> list[Problem]:
-    from .risk import RiskTriggers
+def _risk_problems(content_dir: Path, flow_ids: set[str], item_ids: set[str] = frozenset()) -> list[Problem]:
+    """``risk_routes.yml``: schema, every route's guide exists, no id, cue or example twice."""
+    from .risk import RiskRoutes
 
-    path = content_dir / "risk_triggers.yml"
-    if not path.exists():
-        return []
+    path = content_dir / "risk_routes.yml"
+    if not path.exists():  # a content folder without guides needs no routes
+        return [] if not (content_dir / "flows").is_dir() else [Problem(display_path(path), 1, "risk routes file missing",
+                        hint="every content folder needs risk_routes.yml: disclosures must open a guide")]
     name = display_path(path)
-    text = path.read_text()
+    text = path.read_text(encoding="utf-8")
     try:
         root, data = yaml.compose(text), yaml.safe_load(text)
-        triggers = RiskTriggers.model_validate(data)
+        routes = RiskRoutes.model_validate(data)
     except yaml.YAMLError as exc:
         return [Problem(name, 1, f"YAML syntax: {exc}")]
     except ValidationError as exc:
         return [Problem(name, node_line(root, e["loc"]), f"{'.'.join(map(str, e['loc']))}: {e['msg']}")
                 for e in exc.errors()]
     out = []
-    for i, t in enumerate(triggers.triggers):
-        if flow_ids and t.flow not in flow_ids:
-            out.append(Problem(name, node_line(root, ("triggers", i, "flow")), f"unknown flow '{t.flow}'",
+    seen_ids: set[str] = set()
+    seen_text: dict[str, str] = {}
+    for i, r in enumerate(routes.routes):
+        if r.item and item_ids and r.item not in item_ids:
+            out.append(Problem(name, node_line(root, ("routes", i, "item")), f"unknown item '{r.item}'"))
+        if r.flow and flow_ids and r.flow not in flow_ids:
+            out.append(Problem(name, node_line(root, ("routes", i, "flow")), f"unknown flow '{r.flow}'",
                                hint=f"use one of: {', '.join(sorted(flow_ids))}"))
-    if flow_ids and triggers.default_flow not in flow_ids:
-        out.append(Problem(name, node_line(root, ("default_flow",)), f"unknown flow '{triggers.default_flow}'"))
+        if r.id in seen_ids:
+            out.append(Problem(name, node_line(root, ("routes", i, "id")), f"route id '{r.id}' used twice"))
+        seen_ids.add(r.id)
+        for key in ("cues", "examples"):
+            for j, t in enumerate(getattr(r, key)):
+                k = " ".join(t.lower().split())
+                if k in seen_text:
+                    out.append(Problem(name, node_line(root, ("routes", i, key, j)),
+                                       f"'{t}' is listed twice (also under {seen_text[k]})", level="warning",
+                                       hint="keep one: a phrase under two routes makes them tie"))
+                seen_text[k] = r.id
+    for j, t in enumerate(routes.not_risk.examples):
+        k = " ".join(t.lower().split())
+        if k in seen_text:
+            out.append(Problem(name, node_line(root, ("not_risk", "examples", j)),
+                               f"'{t}' is both a disclosure example ({seen_text[k]}) and a not-risk example"))
     return out
 
 
@@ -95,7 +115,7 @@ def validate_all(content_dir: Path | str) -> Report:
         flow_ids = set(flows)
         report.counts["flows"] = len(flows)
         report.problems += problems + _refer_problems(content_dir, flows, content)
-    report.problems += _risk_problems(content_dir, flow_ids)
+    report.problems += _risk_problems(content_dir, flow_ids, {i.id for i in content.items})
     if (content_dir / "refreshers").is_dir():
         try:
             from .refreshers import validate_refreshers

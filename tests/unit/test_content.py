@@ -117,7 +117,7 @@ def test_legal_guidance_without_primary_source_is_refused(tmp_path):
     assert any("primary" in p.message for p in content.errors)
 
 
-def test_kb_validate_covers_flows_and_risk_triggers(tmp_path, capsys):
+def test_kb_validate_covers_flows_and_risk_routes(tmp_path, capsys):
     import shutil
 
     from knowledge_base.loader import CONTENT_DIR
@@ -125,9 +125,9 @@ def test_kb_validate_covers_flows_and_risk_triggers(tmp_path, capsys):
     shutil.copytree(CONTENT_DIR, tmp_path / "c")
     flow = tmp_path / "c" / "flows" / "eviction-homelessness.yml"
     flow.write_text(flow.read_text().replace("next: tonight}", "next: no-such-step}", 1))
-    triggers = tmp_path / "c" / "risk_triggers.yml"
+    triggers = tmp_path / "c" / "risk_routes.yml"
     triggers.write_text(triggers.read_text().replace("flow: domestic-abuse", "flow: domestic-abus"))
     assert kb(["--content", str(tmp_path / "c"), "validate"]) == 1
     err = capsys.readouterr().err
     assert "eviction-homelessness.yml:" in err and "no-such-step" in err
-    assert "risk_triggers.yml:" in err and "unknown flow 'domestic-abus'" in err
+    assert "risk_routes.yml:" in err and "unknown flow 'domestic-abus'" in err

@@ -1,6 +1,8 @@
 """Flow actions from named tracker fixtures: the critical rules come first, the
 safeguarding interrupt, digressions, stop and resume."""
 
+import json
+
 import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -36,7 +38,7 @@ def validate(t):
     return ValidateFlowForm().validate_flow_answer(t.latest_message["text"], d, t, {}), d
 
 
-def test_risk_disclosure_reply_starts_with_the_critical_rules():
+def test_risk_disclosure_reply_starts_with_the_critical_rules(search):
     t = tracker("lady says her son hits her and takes her pension", intent="risk_disclosure")
     state = slots_of(ActionStartFlow().run(CollectingDispatcher(), t, {}))["flow_state"]
     assert state["flow"] == "safeguarding-adult"
@@ -47,14 +49,46 @@ def test_risk_disclosure_reply_starts_with_the_critical_rules():
     assert "secret" in text
 
 
-def test_child_disclosure_goes_to_the_child_guide():
+def test_child_disclosure_goes_to_the_child_guide(search):
     t = tracker("child says don't tell anyone", intent="risk_disclosure")
     assert slots_of(ActionStartFlow().run(CollectingDispatcher(), t, {}))["flow_state"]["flow"] == "safeguarding-child"
 
 
 def test_disclosure_typed_as_a_search_pivots_to_the_guide(search):
-    events = ActionSearchKnowledge().run(CollectingDispatcher(), tracker("her husband hits her and the kids"), {})
-    assert slots_of(events)["flow_state"]["flow"] in {"domestic-abuse", "safeguarding-child"}
+    events = ActionSearchKnowledge().run(CollectingDispatcher(), tracker("she says her partner hits her"), {})
+    assert slots_of(events)["flow_state"]["flow"] == "domestic-abuse"
+    assert events[-1] == {"event": "followup", "timestamp": None, "name": "flow_form"}
+
+
+def test_two_close_routes_give_the_999_rule_and_both_guides(search):
+    d = CollectingDispatcher()
+    events = ActionSearchKnowledge().run(d, tracker("her husband hits her and the kids"), {})
+    assert "flow_state" not in slots_of(events), "no guide is chosen for the worker when two fit"
+    assert d.messages[0]["response"] == "utter_risk_choose"
+    flows = {json.loads(b["payload"].removeprefix("/start_flow"))["flow_id"] for b in d.messages[0]["buttons"]}
+    assert flows == {"domestic-abuse", "safeguarding-child"}
+    assert events == [{"event": "followup", "timestamp": None, "name": "action_listen"}]
+
+
+def test_a_question_about_a_risk_topic_gets_an_answer_not_a_guide(search):
+    d = CollectingDispatcher()
+    events = ActionStartFlow().run(d, tracker("what is coercive control", intent="risk_disclosure"), {})
+    assert "flow_state" not in slots_of(events) or slots_of(events)["flow_state"] is None
+    assert d.messages[0]["response"] in {"utter_kb_answer", "utter_kb_choose", "utter_kb_no_match"}
+
+
+def test_a_disclosure_during_a_quick_check_is_not_scored_and_opens_its_guide(search):
+    from actions.refreshers import ActionQuizFinished, ValidateQuizForm
+    from knowledge_base import refreshers as R
+
+    module = sorted(R.default_engine().modules)[0]
+    state = R.quick_check_start(module).state
+    t = tracker("hang on, she just said her partner hit her last night", slots={"quiz_state": state}, loop="quiz_form",
+                msg="q2")
+    out = ValidateQuizForm().validate_quiz_answer(t.latest_message["text"], CollectingDispatcher(), t, {})
+    assert out["quiz_answer"] == "risk" and out["flow_state"]["flow"] == "domestic-abuse"
+    assert out.get("quiz_state", state) == state, "the disclosure was not scored as an answer"
+    events = ActionQuizFinished().run(CollectingDispatcher(), tracker("x", slots={"quiz_answer": "risk"}), {})
     assert events[-1] == {"event": "followup", "timestamp": None, "name": "flow_form"}
 
 
@@ -78,7 +112,7 @@ def test_knowledge_question_mid_guide_is_answered_and_the_step_kept(search):
     assert responses[0] in {"utter_kb_answer", "utter_kb_choose", "utter_kb_no_match"}
 
 
-def test_disclosure_inside_another_guide_pivots_and_offers_to_resume():
+def test_disclosure_inside_another_guide_pivots_and_offers_to_resume(search):
     state = F.start("immigration-advice-boundaries").state
     out, _ = validate(tracker("she says her partner hits her", intent="risk_disclosure",
                               slots={"flow_state": state}, loop="flow_form"))
@@ -187,3 +221,19 @@ def test_a_guide_asked_for_in_words_is_chosen_by_its_own_words_not_common_ones()
     assert best_flow_for_text("walk me through an eviction") == "eviction-homelessness"
     assert best_flow_for_text("take me through the domestic abuse steps") == "domestic-abuse"
     assert best_flow_for_text("guide me through it") is None
+
+
+def test_a_route_without_a_guide_shows_its_item_first(search, monkeypatch):
+    from actions import risk
+    from knowledge_base.risk import RiskDecision
+
+    item = next(iter(search.items))
+    monkeypatch.setattr(risk, "route_of", lambda text: RiskDecision("mental-health-crisis", f"item:{item}"))
+    d = CollectingDispatcher()
+    events = ActionSearchKnowledge().run(d, tracker("he says he has saved up his tablets"), {})
+    assert d.messages[0]["response"] == "utter_kb_answer" and events[-1]["name"] == "action_listen"
+    # inside another guide: the item, then the same step again
+    state = F.start("eviction-homelessness").state
+    monkeypatch.setattr("actions.flows.route_of", lambda text: RiskDecision("mental-health-crisis", f"item:{item}"))
+    out, d = validate(tracker("he says he has saved up his tablets", slots={"flow_state": state}, loop="flow_form"))
+    assert out["flow_state"] == state and d.messages[-1]["response"] == "utter_flow_back_to_guide"

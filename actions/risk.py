@@ -1,0 +1,113 @@
+"""Risk routing skill: a disclosure, wherever it is typed, opens the right guide.
+
+``route_of(text)`` asks the risk router (``knowledge_base.risk``), loaded once beside
+the search and sharing its embedder; the everyday items of the knowledge base vote for
+"no guide" beside the trainers' look-alike examples. ``open_route`` dispatches the
+first reply: the guide (its critical rules come first), or, when two routes are close,
+the 999 rule and both guides as buttons. Each decision is logged with its reason for
+the trainer console. No wording lives here (bot/domain/flows.yml, content/).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, FollowupAction
+from rasa_sdk.executor import CollectingDispatcher
+
+from knowledge_base.risk import NONE, RiskDecision, RiskRouter, load_routes, with_everyday_items
+
+from .knowledge import get_search
+
+log = logging.getLogger(__name__)
+
+_router: RiskRouter | None = None
+_router_for: object | None = None
+_lock = threading.Lock()
+
+
+def get_router() -> RiskRouter:
+    """The router over the shipped routes, rebuilt when the search is reloaded."""
+    global _router, _router_for
+    search = get_search()
+    with _lock:
+        if _router is None or _router_for is not search:
+            router = RiskRouter(search.embedder, with_everyday_items(load_routes(), search.items.values()))
+            router.warm_up()
+            _router, _router_for = router, search
+        return _router
+
+
+def route_of(text: str) -> RiskDecision:
+    """Never raises: a router failure is logged and the message is not routed (the NLU
+    ``risk_disclosure`` intent still opens a guide)."""
+    try:
+        decision = get_router().run(text)
+    except Exception as exc:  # noqa: BLE001 - a broken router must not lose the reply
+        log.error("risk router failed: %s", exc)
+        return RiskDecision(NONE, None)
+    if decision.is_risk:
+        log.info("risk route=%s alternatives=%s reason=%s", decision.route, decision.alternatives, decision.reason())
+        _log_decision(text, decision)
+    return decision
+
+
+def _log_decision(text: str, decision: RiskDecision) -> None:
+    try:
+        from knowledge_base.gaps import log_search
+
+        log_search(text, decision.flow, round(decision.scores.get(decision.route, 0.0), 4), "risk",
+                   reason=decision.reason())
+    except Exception as exc:  # noqa: BLE001 - logging never breaks a reply
+        log.warning("risk decision not logged: %s", type(exc).__name__)
+
+
+def open_route(dispatcher: CollectingDispatcher, tracker: Tracker, decision: RiskDecision) -> list[EventType]:
+    """The first reply to a disclosure: the guide, or the 999 rule and the close guides."""
+    from knowledge_base import flows as F
+
+    from .flows import start_events
+
+    if decision.flow and decision.flow.startswith("item:"):  # a route with no guide yet: its item first
+        from .search import show_item
+
+        return [*show_item(dispatcher, tracker, decision.flow.removeprefix("item:")), FollowupAction("action_listen")]
+    known = {f["id"]: f["title"] for f in F.list_flows()}
+    flows = [f for f in (decision.flow, *decision.alternatives) if f in known]
+    if len(flows) > 1:
+        dispatcher.utter_message(response="utter_risk_choose", buttons=[
+            {"title": known[f], "payload": "/start_flow" + json.dumps({"flow_id": f})} for f in flows])
+        return [FollowupAction("action_listen")]
+    if not flows:
+        log.error("risk route %s names an unknown guide %s", decision.route, decision.flow)
+        dispatcher.utter_message(response="utter_risk_choose", buttons=[
+            {"title": t, "payload": "/start_flow" + json.dumps({"flow_id": f})} for f, t in known.items()])
+        return [FollowupAction("action_listen")]
+    return [*start_events(flows[0], tracker), FollowupAction("flow_form")]
+
+
+def interrupt_slots(dispatcher: CollectingDispatcher, tracker: Tracker, decision: RiskDecision) -> dict[str, Any]:
+    """Inside a form (a guide, a quick check): the slots that open the route's guide, or,
+    for a route with no guide yet, its item shown now and no slots."""
+    if decision.flow and decision.flow.startswith("item:"):
+        from .search import show_item
+
+        show_item(dispatcher, tracker, decision.flow.removeprefix("item:"))
+        return {}
+    from .flows import start_events
+
+    return {e["name"]: e["value"] for e in start_events(decision.flow, tracker)}
+
+
+def risk_flows() -> set[str]:
+    return {r.flow for r in load_routes().routes if r.flow}
+
+
+def decision_events(dispatcher: CollectingDispatcher, tracker: Tracker, text: str) -> list[dict[str, Any]] | None:
+    """Events that open the route of ``text``, or None when it is not a disclosure."""
+    decision = route_of(text)
+    return open_route(dispatcher, tracker, decision) if decision.is_risk else None

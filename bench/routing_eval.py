@@ -1,0 +1,114 @@
+"""Risk routing quality (``make eval``): every routing set under tests/eval_routing/.
+
+A risk message is right when the router opens its route's guide or one of its ``also``
+routes (a close second offered beside the first counts when it is one of them). For
+``none`` messages: how many start a guide (look-alike questions, everyday needs).
+A confusion matrix per set: rows are the labels, columns what the router chose.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+SETS_DIR = ROOT / "tests" / "eval_routing"
+
+
+@dataclass(frozen=True)
+class Labelled:
+    text: str
+    route: str
+    also: tuple[str, ...] = ()
+    kind: str | None = None
+
+
+def load_set(path: Path) -> list[Labelled]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return [Labelled(m["text"], m["route"], tuple(m.get("also") or ()), m.get("kind")) for m in data["messages"]]
+
+
+def routing_sets() -> list[Path]:
+    return sorted(SETS_DIR.glob("*.yml"))
+
+
+def evaluate(router, messages: list[Labelled]) -> dict:
+    from knowledge_base.risk import NONE
+
+    confusion: dict[str, Counter] = defaultdict(Counter)
+    right = risk = missed = 0
+    started = Counter()
+    kinds = Counter()
+    wrong: list[str] = []
+    for m in messages:
+        d = router.run(m.text)
+        confusion[m.route][d.route] += 1
+        if m.route == NONE:
+            kinds[m.kind] += 1
+            if d.is_risk:
+                started[m.kind] += 1
+                wrong.append(f"  none/{m.kind} -> {d.route}: {m.text}  [{d.reason()}]")
+            continue
+        risk += 1
+        ok_routes = {m.route, *m.also}
+        chosen = {d.route, *d.alternatives}
+        if d.route in ok_routes or (d.is_risk and ok_routes & chosen):
+            right += 1
+        else:
+            if not d.is_risk:
+                missed += 1
+            wrong.append(f"  {m.route} -> {d.route}: {m.text}  [{d.reason()}]")
+    return {"risk": risk, "right": right, "missed": missed, "kinds": kinds, "started": started,
+            "confusion": confusion, "wrong": wrong}
+
+
+def report(name: str, r: dict, show_wrong: bool) -> None:
+    print(f"\n== routing set {name}: {r['risk']} risk messages, "
+          + ", ".join(f"{n} {k}" for k, n in sorted(r["kinds"].items())))
+    print(f"risk on the right route: {r['right']}/{r['risk']} = {r['right'] / max(r['risk'], 1):.3f}; "
+          f"risk with no route: {r['missed']}")
+    for kind in sorted(r["kinds"]):
+        n, s = r["kinds"][kind], r["started"][kind]
+        print(f"{kind} that start a guide: {s}/{n} = {s / max(n, 1):.3f}")
+    cols = sorted({c for row in r["confusion"].values() for c in row} | set(r["confusion"]))
+    short = {c: c[:8] for c in cols}
+    print("confusion (rows: label, columns: routed to)")
+    print(" " * 22 + " ".join(f"{short[c]:>8}" for c in cols))
+    for row in cols:
+        if row in r["confusion"]:
+            print(f"{row:>22}" + " ".join(f"{r['confusion'][row][c]:>8}" for c in cols))
+    if show_wrong and r["wrong"]:
+        print("misrouted:")
+        print("\n".join(r["wrong"]))
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--set", help="one routing set file (default: every set in tests/eval_routing/)")
+    p.add_argument("--wrong", action="store_true", help="list every misrouted message")
+    p.add_argument("--fake", action="store_true", help="fake embedder (for a smoke run, not a measurement)")
+    args = p.parse_args(argv)
+    from knowledge_base.embedders import FakeEmbedder, make_embedder
+    from knowledge_base.loader import load_content
+    from knowledge_base.risk import RiskRouter, load_routes, with_everyday_items
+
+    # the router as the action server builds it: the routes plus the everyday items
+    routes = with_everyday_items(load_routes(), load_content().items)
+    router = RiskRouter(FakeEmbedder() if args.fake else make_embedder(), routes)
+    router.warm_up()
+    paths = [Path(args.set)] if args.set else routing_sets()
+    if not paths:
+        print("no routing sets found", file=sys.stderr)
+        return 1
+    for path in paths:
+        report(path.stem, evaluate(router, load_set(path)), args.wrong)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,14 @@
+"""Risk routing: which safeguarding guide a disclosure opens (``router``), from the
+trainer-editable routes in ``content/risk_routes.yml`` (``schema``): cue phrases
+matched on word forms (``cues``) and example disclosures compared by meaning.
+
+    router = RiskRouter(embedder); router.warm_up()
+    decision = router.run("res says partner hit her last night")
+    decision.flow, decision.alternatives, decision.reason()
+"""
+
+from .router import ROUTES_FILE, Nearest, RiskDecision, RiskRouter, RouterSettings, load_routes, with_everyday_items
+from .schema import NONE, NotRisk, RiskRoutes, Route
+
+__all__ = ["ROUTES_FILE", "NONE", "Nearest", "RiskDecision", "RiskRouter", "RouterSettings", "load_routes", "with_everyday_items",
+           "NotRisk", "RiskRoutes", "Route"]

@@ -1,0 +1,197 @@
+"""The risk router: does a worker's message disclose a risk, and which guide fits?
+
+A small component like the search ones: a cheap ``__init__``, the example vectors made
+in ``warm_up()``, and ``run(text) -> RiskDecision``. Evidence, per route:
+
+* **cues** (``cues.py``): trainer phrases matched on word forms; each matched cue adds
+  ``cue_weight`` (at most two count);
+* **examples**: the mean cosine of the message to the route's ``k`` nearest examples
+  (the same embedder as search). ``not_risk.examples`` form the route ``none``.
+
+The best route wins when it beats ``none`` by ``margin``; a second route within ``tie``
+of it, or whose own cue matched too, is offered beside it (the first reply then gives the 999 rule and both guides).
+A message whose best route has no cue and whose examples are far (below ``floor``)
+starts no guide. Every decision carries its reasons: the cues that matched and the
+nearest examples.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from ..embedders import Embedder
+from ..loader import CONTENT_DIR
+from . import cues as C
+from .schema import NONE, RiskRoutes
+
+ROUTES_FILE = CONTENT_DIR / "risk_routes.yml"
+
+
+@dataclass(frozen=True)
+class RouterSettings:
+    l2: float = 0.001        # weight decay of the example classifier
+    cue_weight: float = 0.5  # added to a route's probability per matched cue (two at most)
+    margin: float = 0.2      # best route minus the "none" route must exceed this
+    floor: float = 0.0       # below this probability, examples alone never start a guide
+    tie: float = 0.15        # a second route this close is offered too
+
+
+@dataclass(frozen=True)
+class Nearest:
+    text: str
+    route: str
+    similarity: float
+
+
+@dataclass(frozen=True)
+class RiskDecision:
+    """``route`` is a route id or ``"none"``; ``flow`` the guide to open (None for none);
+    ``"item:<id>"`` for a route that shows an item until it has a guide;
+    ``alternatives`` the other close routes' flows (offered beside it); ``cues`` the cue
+    phrases that matched, by route; ``nearest`` the closest examples; ``scores`` per route."""
+
+    route: str
+    flow: str | None
+    alternatives: tuple[str, ...] = ()
+    cues: dict[str, list[str]] = field(default_factory=dict)
+    nearest: tuple[Nearest, ...] = ()
+    scores: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def is_risk(self) -> bool:
+        return self.flow is not None
+
+    def reason(self) -> str:
+        """One line for logs and the trainer console."""
+        if self.route == NONE:
+            return "no route: " + (f"nearest '{self.nearest[0].text}' ({self.nearest[0].route})" if self.nearest else "-")
+        cues = self.cues.get(self.route)
+        if cues:
+            return f"cue '{cues[0]}'" + (f" and {len(cues) - 1} more" if len(cues) > 1 else "")
+        near = [n for n in self.nearest if n.route == self.route][:2]
+        return "nearest examples: " + "; ".join(f"'{n.text}' ({n.similarity:.2f})" for n in near)
+
+
+def _fit_softmax(x: np.ndarray, y: np.ndarray, classes: int, l2: float, steps: int = 400,
+                 rate: float = 2.0) -> tuple[np.ndarray, np.ndarray]:
+    """Multinomial logistic regression by full-batch gradient descent: deterministic
+    (zero start), a few hundred milliseconds for a thousand examples. Classes are
+    weighted equally, however many examples each has."""
+    n, d = x.shape
+    w, b = np.zeros((d, classes), "float32"), np.zeros(classes, "float32")
+    onehot = np.eye(classes, dtype="float32")[y]
+    counts = onehot.sum(0)
+    sample_w = (1.0 / np.maximum(counts, 1))[y] * (n / classes)
+    for _ in range(steps):
+        z = x @ w + b
+        z -= z.max(1, keepdims=True)
+        p = np.exp(z)
+        p /= p.sum(1, keepdims=True)
+        g = (p - onehot) * sample_w[:, None] / n
+        w -= rate * (x.T @ g + l2 * w)
+        b -= rate * g.sum(0)
+    return w, b
+
+
+def load_routes(path: Path | str = ROUTES_FILE) -> RiskRoutes:
+    return RiskRoutes.model_validate(yaml.safe_load(Path(path).read_text(encoding="utf-8")))
+
+
+# categories whose items are about risk themselves: never "no guide" examples
+RISK_CATEGORIES = frozenset({"safeguarding", "domestic-abuse", "mental-health"})
+
+
+def with_everyday_items(routes: RiskRoutes, items) -> RiskRoutes:
+    """The routes plus the titles of the knowledge base's everyday items (benefits,
+    housing, food ...) as "no guide" examples: every need the content covers votes
+    against opening a guide, and grows with the content."""
+    everyday = [i.title for i in items if not set(i.categories) & RISK_CATEGORIES]
+    return routes.model_copy(update={"not_risk": routes.not_risk.model_copy(update={
+        "examples": [*routes.not_risk.examples, *everyday]})})
+
+
+class RiskRouter:
+    def __init__(self, embedder: Embedder, routes: RiskRoutes | None = None,
+                 settings: RouterSettings | None = None):
+        self.embedder = embedder
+        self._routes = routes
+        self.settings = settings or RouterSettings()
+        self._lock = threading.Lock()
+        self._warm = False
+
+    @classmethod
+    def from_file(cls, embedder: Embedder, path: Path | str = ROUTES_FILE, **kw) -> "RiskRouter":
+        return cls(embedder, load_routes(path), **kw)
+
+    def warm_up(self) -> None:
+        with self._lock:
+            if self._warm:
+                return
+            routes = self._routes or load_routes()
+            self.routes = routes
+            self.flows = {r.id: r.flow or f"item:{r.item}" for r in routes.routes}
+            self.cues = {r.id: [(c, C.words(c)) for c in r.cues] for r in routes.routes}
+            self.texts: list[str] = []
+            labels: list[str] = []
+            for r in routes.routes:
+                self.texts += r.examples
+                labels += [r.id] * len(r.examples)
+            self.texts += routes.not_risk.examples
+            labels += [NONE] * len(routes.not_risk.examples)
+            self.labels = np.array(labels)
+            self.order = [r.id for r in routes.routes] + [NONE]
+            self.frames = [C.words(f) for f in routes.not_risk.question_frames]
+            self.disclosing = set(C.words(" ".join(routes.not_risk.disclosure_words)))
+            self.embedder.warm_up()
+            self.vectors = self.embedder.run(self.texts)["embeddings"]
+            self.weights, self.bias = _fit_softmax(self.vectors, np.array([self.order.index(x) for x in labels]),
+                                                   len(self.order), self.settings.l2)
+            self._warm = True
+
+    def is_question_about(self, said: list[str]) -> bool:
+        """A question ABOUT a topic ("what is county lines"): a question frame and no
+        word of disclosure ("says", "told"). Its cues do not count."""
+        return any(C.matches(f, said) for f in self.frames) and not (self.disclosing & set(said))
+
+    def _example_scores(self, text: str) -> tuple[dict[str, float], tuple[Nearest, ...]]:
+        q = self.embedder.run([text])["embeddings"][0]
+        sims = self.vectors @ q
+        logits = q @ self.weights + self.bias
+        probs = np.exp(logits - logits.max())
+        probs /= probs.sum()
+        scores = {route: float(probs[i]) for i, route in enumerate(self.order)}
+        top = np.argsort(-sims)[:5]
+        nearest = tuple(Nearest(self.texts[i], str(self.labels[i]), round(float(sims[i]), 3)) for i in top)
+        return scores, nearest
+
+    def run(self, text: str) -> RiskDecision:
+        if not self._warm:
+            self.warm_up()
+        text = " ".join((text or "").split())
+        if not any(ch.isalpha() for ch in text) or text.startswith("/"):
+            return RiskDecision(NONE, None)
+        said = C.words(text)
+        hits = {} if self.is_question_about(said) else {
+            r: [c for c, w in cs if C.matches(w, said)] for r, cs in self.cues.items()}
+        hits = {r: h for r, h in hits.items() if h}
+        if len(said) < 3 and not hits:  # "yes", "2 kids": too little to route on meaning
+            return RiskDecision(NONE, None, cues=hits)
+        emb, nearest = self._example_scores(text)
+        s = self.settings
+        scores = {r: emb[r] + s.cue_weight * min(len(hits.get(r, [])), 2) for r in self.order if r != NONE}
+        ranked = sorted(scores, key=lambda r: -scores[r])
+        best = ranked[0]
+        out = {**{r: round(v, 4) for r, v in scores.items()}, NONE: round(emb[NONE], 4)}
+        if scores[best] - emb[NONE] <= s.margin or (best not in hits and emb[best] < s.floor):
+            return RiskDecision(NONE, None, cues=hits, nearest=nearest, scores=out)
+        # offered beside the best: a route almost as strong, or one whose own cue matched too
+        alts = tuple(dict.fromkeys(
+            self.flows[r] for r in ranked[1:3]
+            if (scores[best] - scores[r] <= s.tie or r in hits) and scores[r] - emb[NONE] > s.margin
+            and self.flows[r] != self.flows[best]))
+        return RiskDecision(best, self.flows[best], alts, hits, nearest, out)

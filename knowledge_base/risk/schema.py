@@ -1,0 +1,39 @@
+"""Strict schema of ``content/risk_routes.yml``: the risk routes, their cue phrases and
+example disclosures, and the examples that must not start a guide."""
+
+from __future__ import annotations
+
+from pydantic import Field, model_validator
+
+from ..schema import ItemId, ShortLine, Strict
+
+NONE = "none"  # the route of a message that starts no guide
+
+
+class Route(Strict):
+    id: ItemId
+    flow: ItemId | None = None  # the guide this route opens ...
+    item: ItemId | None = None  # ... or, until it has a guide, the item shown first
+    title: ShortLine
+    cues: list[ShortLine] = Field(default_factory=list)
+    examples: list[ShortLine] = Field(min_length=3)
+
+
+    @model_validator(mode="after")
+    def _one_target(self):
+        if (self.flow is None) == (self.item is None):
+            raise ValueError("give exactly one of flow (a guide) or item (a knowledge-base item)")
+        return self
+
+
+class NotRisk(Strict):
+    examples: list[ShortLine] = Field(min_length=3)
+    # "what is ...", "refresher on ...": a question ABOUT a topic, whose cues then do not count
+    question_frames: list[ShortLine] = Field(default_factory=list)
+    # ... unless the message also reports what someone said ("says", "told me")
+    disclosure_words: list[str] = Field(default_factory=list)
+
+
+class RiskRoutes(Strict):
+    routes: list[Route] = Field(min_length=1)
+    not_risk: NotRisk

@@ -1,0 +1,35 @@
+"""The risk router with the real embedding model, on the disclosures the issue named."""
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def router():
+    from knowledge_base.embedders import make_embedder
+    from knowledge_base.loader import load_content
+    from knowledge_base.risk import RiskRouter, load_routes, with_everyday_items
+
+    r = RiskRouter(make_embedder(), with_everyday_items(load_routes(), load_content().items))
+    r.warm_up()
+    return r
+
+
+@pytest.mark.parametrize("text, routes", [
+    ("she's whispering, can't talk, he is in the room with her", {"domestic-abuse"}),
+    ("her husband told her he'll kill her if she ever leaves", {"domestic-abuse"}),
+    ("resident doesn't see the point anymore and has been saving up tablets", {"mental-health-crisis"}),
+    ("boy is made to carry packages for older boys", {"child-exploitation"}),
+    ("a 14 year old being groomed online", {"safeguarding-child", "child-exploitation"}),
+    ("res says her partner hit her", {"domestic-abuse"}),
+])
+def test_disclosures_reach_their_route(router, text, routes):
+    d = router.run(text)
+    assert d.route in routes or set(d.alternatives) & {router.flows[r] for r in routes}, (d.route, d.reason())
+
+
+@pytest.mark.parametrize("text", ["what is county lines", "how do I make a MASH referral",
+                                  "res got a benefit overpayment letter, what can she do"])
+def test_look_alikes_start_no_guide(router, text):
+    assert router.run(text).route == "none"

@@ -1,0 +1,83 @@
+"""The risk router with the fake embedder: cue phrases on word forms, questions ABOUT a
+topic, close routes offered together, and the reasons recorded with each decision."""
+
+import pytest
+
+from knowledge_base.embedders import FakeEmbedder
+from knowledge_base.risk import NONE, RiskRouter, RiskRoutes, RouterSettings, load_routes
+from knowledge_base.risk import cues as C
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.fixture(scope="module")
+def router():
+    # the fake embedder is not semantic: a zero margin tests the mechanism, not the tuning
+    r = RiskRouter(FakeEmbedder(), settings=RouterSettings(margin=0.0))
+    r.warm_up()
+    return r
+
+
+@pytest.mark.parametrize("cue, said", [
+    ("partner hit", "her partner hit her last night"),
+    ("partner hit", "partner hits her"),
+    ("partner hit", "her partner has just hit her"),
+    ("being groomed", "14 year old being groomed online"),
+    ("grooming", "worried it's online grooming"),
+    ("kill herself", "she said she will kill herself"),
+    ("can't talk he's here", "cant talk hes here"),
+])
+def test_cues_match_word_forms_and_small_gaps(cue, said):
+    assert C.matches(C.words(cue), C.words(said))
+
+
+@pytest.mark.parametrize("cue, said", [
+    ("partner hit", "her partner was singing along to a hit song"),
+    ("partner hit", "hit by a partner"),
+    ("county lines", "county of the old railway lines"),
+])
+def test_cues_need_order_and_closeness(cue, said):
+    assert not C.matches(C.words(cue), C.words(said))
+
+
+def test_each_example_route_goes_home(router):
+    routes = load_routes()
+    for route in routes.routes:
+        for example in route.examples[:3]:
+            d = router.run(example)
+            assert route.id in (d.route, *d.alternatives) or d.route == route.id, (example, d.route)
+
+
+def test_word_forms_reach_the_route_the_phrase_list_missed(router):
+    assert router.run("14 year old is being groomed online").flow in {"safeguarding-child", "child-exploitation"}
+    assert router.run("res says her partner hit her").flow == "domestic-abuse"
+
+
+@pytest.mark.parametrize("text", ["what is county lines", "what counts as coercive control",
+                                  "refresher on modern slavery please"])
+def test_questions_about_a_topic_start_no_guide(router, text):
+    d = router.run(text)
+    assert d.route == NONE and d.flow is None
+
+
+@pytest.mark.parametrize("text", ["yes", "2", "no", "/start_flow", "   ", "😀"])
+def test_answers_and_commands_are_never_routed(router, text):
+    assert router.run(text).route == NONE
+
+
+def test_a_decision_says_why(router):
+    d = router.run("she says her partner hits her")
+    assert d.cues["domestic-abuse"] and d.reason().startswith("cue 'partner hit")
+    assert d.nearest and all(n.similarity <= 1.0 for n in d.nearest)
+
+
+def test_close_routes_are_offered_together(router):
+    d = router.run("her husband hits her and the kids")
+    assert d.flow == "domestic-abuse" and d.alternatives == ("safeguarding-child",)
+
+
+def test_routes_schema_is_strict():
+    data = {"routes": [{"id": "x-route", "flow": "domestic-abuse", "title": "X", "examples": ["a b c"] * 3,
+                        "typo": 1}], "not_risk": {"examples": ["a b c"] * 3}}
+    with pytest.raises(Exception, match="typo"):
+        RiskRoutes.model_validate(data)

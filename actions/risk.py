@@ -11,6 +11,7 @@ the trainer console. No wording lives here (bot/domain/flows.yml, content/).
 from __future__ import annotations
 
 import json
+import os
 import logging
 import threading
 from typing import Any
@@ -111,3 +112,7 @@ def decision_events(dispatcher: CollectingDispatcher, tracker: Tracker, text: st
     """Events that open the route of ``text``, or None when it is not a disclosure."""
     decision = route_of(text)
     return open_route(dispatcher, tracker, decision) if decision.is_risk else None
+
+
+if os.environ.get("FRONTLINE_WARM_AT_IMPORT", "1") == "1":
+    get_router()  # the first disclosure after a start must not wait for the examples to be encoded

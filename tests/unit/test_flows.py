@@ -121,7 +121,8 @@ def test_shipped_flows_are_valid_with_no_warnings():
     flows, problems = validate_flows()
     assert [str(p) for p in problems] == []
     assert set(flows) == {"safeguarding-adult", "safeguarding-child", "domestic-abuse",
-                          "immigration-advice-boundaries", "eviction-homelessness"}
+                          "immigration-advice-boundaries", "eviction-homelessness", "mental-health-crisis",
+                          "child-exploitation", "modern-slavery", "radicalisation"}
 
 
 def test_broken_flow_reports_every_problem_at_once_with_lines(tmp_path):
@@ -384,7 +385,7 @@ def test_cli_validate_exit_codes(tmp_path, capsys):
     from knowledge_base.flows import main
 
     assert main(["validate"]) == 0
-    assert "OK: 5 flows" in capsys.readouterr().out
+    assert "OK: 9 flows" in capsys.readouterr().out
     d = _flows_dir(tmp_path, {"broken-flow.yml": BROKEN})
     assert main(["validate", "--content", str(d)]) == 1
     captured = capsys.readouterr()

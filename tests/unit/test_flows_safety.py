@@ -10,7 +10,8 @@ from knowledge_base.flows import FLOWS_DIR, FlowEngine, Hop, all_paths
 
 pytestmark = pytest.mark.unit
 
-SAFEGUARDING_FLOWS = ("safeguarding-adult", "safeguarding-child", "domestic-abuse")
+SAFEGUARDING_FLOWS = ("safeguarding-adult", "safeguarding-child", "domestic-abuse", "mental-health-crisis",
+                      "child-exploitation", "modern-slavery", "radicalisation")
 
 # Wording that would be immigration advice on a person's case (Immigration and Asylum
 # Act 1999 s82/s84): eligibility statements and named applications, routes or forms.

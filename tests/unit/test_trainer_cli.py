@@ -97,7 +97,7 @@ def test_stale_includes_refreshers_and_flows(stale_content, capsys):
         shutil.copy(CONTENT_DIR / "refreshers" / name, stale_content / "refreshers" / name)
     for name in ("_messages.yml", "safeguarding-adult.yml"):
         shutil.copy(CONTENT_DIR / "flows" / name, stale_content / "flows" / name)
-    rc = main(["--content", str(stale_content), "stale", "--today", "2027-05-20", "--within", "10", "--json"])
+    rc = main(["--content", str(stale_content), "stale", "--today", "2027-05-30", "--within", "10", "--json"])
     out = json.loads(capsys.readouterr().out)
     assert rc == 0
     kinds = {(d["kind"], d["id"]) for d in out["owners"]["safeguarding-lead"]}

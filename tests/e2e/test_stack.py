@@ -140,13 +140,16 @@ def test_tracker_store_never_sees_resident_identifiers(stack):
     assert "[PHONE]" in dump and "[POSTCODE]" in dump
 
 
-@pytest.mark.parametrize("flow_id", ["safeguarding-adult", "safeguarding-child", "domestic-abuse",
-                                     "immigration-advice-boundaries", "eviction-homelessness"])
+RISK_GUIDES = ("safeguarding-adult", "safeguarding-child", "domestic-abuse", "mental-health-crisis",
+               "child-exploitation", "modern-slavery", "radicalisation")
+
+
+@pytest.mark.parametrize("flow_id", [*RISK_GUIDES, "immigration-advice-boundaries", "eviction-homelessness"])
 def test_each_guided_flow_runs_to_its_case_note_through_rasa(stack, flow_id):
     sender = f"e2e-flow-{flow_id}"
     replies = rest(stack, sender, '/start_flow{"flow_id": "%s"}' % flow_id)
     text = "\n".join(m.get("text", "") for m in replies)
-    if flow_id in ("safeguarding-adult", "safeguarding-child", "domestic-abuse"):
+    if flow_id in RISK_GUIDES:
         assert text.index("999") < text.index("?"), "critical rules come before the first question"
     for _ in range(40):  # take the last option each time (often "not sure"), then continue
         buttons = [b for m in replies for b in m.get("buttons", []) if b["payload"].isdigit()]
@@ -155,6 +158,34 @@ def test_each_guided_flow_runs_to_its_case_note_through_rasa(stack, flow_id):
         replies = rest(stack, sender, buttons[-1]["payload"])
     text = "\n".join(m.get("text", "") for m in replies)
     assert "Case note" in text, text
+
+
+@pytest.mark.parametrize("message, flow_id", [
+    ("res whispering, says she can't talk because he's in the room", "domestic-abuse"),
+    ("resident doesn't see the point anymore and has been saving up her tablets", "mental-health-crisis"),
+    ("a boy is being made to carry packages for older boys on the estate", "child-exploitation"),
+])
+def test_a_disclosure_opens_its_own_guide_through_rest(stack, message, flow_id):
+    from knowledge_base import flows as F
+
+    replies = rest(stack, f"e2e-risk-{flow_id}", message)
+    text = "\n".join(m.get("text", "") for m in replies)
+    assert F.default_engine().flows[flow_id].critical[0] in text, text
+    assert text.index("999") < text.index("?"), "the 999 rule comes before the first question"
+
+
+def test_a_question_about_a_risk_topic_gets_an_answer_not_a_guide(stack):
+    replies = rest(stack, "e2e-risk-q", "what is county lines")
+    text = "\n".join(m.get("text", "") for m in replies)
+    assert "FIRST" not in text, text
+
+
+def test_a_disclosure_during_a_quick_check_opens_its_guide_unscored(stack):
+    rest(stack, "e2e-risk-quiz", "quick check on eviction")
+    replies = rest(stack, "e2e-risk-quiz", "hang on, she just said her partner hit her last night")
+    text = "\n".join(m.get("text", "") for m in replies)
+    assert "Correct" not in text and "Not quite" not in text, text
+    assert "999" in text and "safe to talk" in text.lower(), text
 
 
 def test_refresher_and_quick_check_through_rasa(stack):

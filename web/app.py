@@ -303,16 +303,21 @@ def create_app(rasa_url: str | None = None, secret: str | None = None,
     def trainer(request: Request, q: str = ""):
         import datetime as dt
 
-        from knowledge_base.gaps import gap_report
+        from knowledge_base.gaps import gap_report, recent_routes
 
+        found = signed_in(request)
+        if found is None or found[1].role not in PAGE_ROLES["trainer"]:
+            return page(request, "trainer", "trainer.html")  # sign-in or 403 before any work is done
+        since = dt.date.today() - dt.timedelta(days=30)
         try:
-            gaps, _ = gap_report(dt.date.today() - dt.timedelta(days=30), directory=settings.data_dir, limit=20)
+            gaps, _ = gap_report(since, directory=settings.data_dir, limit=20)
+            routes = recent_routes(since, directory=settings.data_dir, limit=20)
         except Exception as exc:  # the console still shows content status
             log.warning("gap report unavailable: %s", type(exc).__name__)
-            gaps = []
+            gaps, routes = [], []
         tried = trial_search(q) if q.strip() else None
         return page(request, "trainer", "trainer.html", content_status=trainer_status(settings.content_dir),
-                    gaps=gaps, q=q, tried=tried, responses=response_table())
+                    gaps=gaps, routes=routes, q=q, tried=tried, responses=response_table())
 
     @app.get("/admin", response_class=HTMLResponse)
     def admin(request: Request, deleted: int | None = None):

@@ -114,6 +114,12 @@ class Trainer(_Strict):
     responses_service: str
     responses_median: str
     responses_count: str
+    routes: str
+    routes_intro: str
+    routes_none: str
+    routes_message: str
+    routes_guide: str
+    routes_reason: str
 
 
 class Admin(_Strict):

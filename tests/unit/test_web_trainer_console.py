@@ -81,3 +81,30 @@ def test_referral_response_times_on_the_console_only_from_recorded_replies(tmp_p
     html = c.get("/trainer").text
     row = html.split('id="responses"', 1)[1]
     assert "Hackney Foodbank" in row and "4.0 h" in row and ">3<" in row
+
+
+def test_the_console_shows_which_guide_a_disclosure_opened_and_why(tmp_path):
+    log_search("res says her partner hit her", "domestic-abuse", 0.97, "risk", reason="cue 'partner hit'",
+               directory=tmp_path)
+    log_search("food bank voucher", "how-food-bank-vouchers-work", 0.7, "answer", directory=tmp_path)
+    c, _ = client_for(tmp_path, "trainer")
+    page = c.get("/trainer").text
+    routes = page.split('id="routes"', 1)[1].split("</table>", 1)[0]
+    assert "partner hit her" in routes and "domestic-abuse" in routes and "cue &#39;partner hit&#39;" in routes
+    assert "food bank voucher" not in routes
+
+
+@pytest.mark.parametrize("role", [None, "worker"])
+def test_the_console_does_no_work_before_checking_the_user(tmp_path, monkeypatch, role):
+    def boom(*_a, **_k):
+        raise AssertionError("searched before checking the user")
+
+    monkeypatch.setattr(webapp, "trial_search", boom)
+    monkeypatch.setattr("knowledge_base.gaps.gap_report", boom)
+    if role is None:
+        c = TestClient(create_app(rasa_url="http://127.0.0.1:9", secret="s", settings=WebSettings(data_dir=tmp_path)))
+        r = c.get("/trainer?q=eviction", follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"] == "/login"
+    else:
+        c, _ = client_for(tmp_path, role)
+        assert c.get("/trainer?q=eviction").status_code == 403

@@ -4,6 +4,7 @@
     kb whats-new [--since DATE] [--json]                 items added/changed/removed
     kb test [--strict] [--json]                          content tests in content/tests/*.yml
     kb gaps [--since DATE] [--limit N] [--json]          unanswered / unhelpful messages
+    kb coverage [--gaps] [--json]                        needs x boroughs: local / national only / none
     kb refreshers [--json]                               validate refresher modules
 
 Wording comes from ``content/wording/trainer.yml``. Exit codes: 0 ok,
@@ -483,6 +484,37 @@ def cmd_refreshers(args) -> int:
     return 1 if errors else 0
 
 
+# -------------------------------------------------------------------- kb coverage
+def cmd_coverage(args) -> int:
+    from .needs import coverage, load_needs, summary
+
+    content_dir = _content_dir(args)
+    needs, problems = load_needs(content_dir)
+    m = messages()["coverage"]
+    if needs is None:
+        for p in problems:
+            print(p, file=sys.stderr)
+        print(m["missing"].format(folder=display_path(content_dir)), file=sys.stderr)
+        return 1
+    items = load_content(content_dir).by_id()
+    rows = coverage(needs, items)
+    totals = summary(rows)
+    if args.json:
+        print(json.dumps({"summary": totals, "needs": [r.as_dict() for r in rows]}, indent=2))
+        return 0
+    print(m["header"].format(count=len(rows)))
+    for r in rows:
+        if args.gaps and all(c == "local" for c in r.cells.values()):
+            continue
+        print(m["line"].format(hackney=r.cells["hackney"], newham=r.cells["newham"], id=r.need.id,
+                               items=", ".join(r.need.items) or "-"))
+    for borough, t in totals.items():
+        routed = t["local"] + t["national"]
+        print(m["total"].format(borough=borough.title(), local=t["local"], national=t["national"], none=t["none"],
+                                share=routed / max(len(rows), 1)))
+    return 0
+
+
 # ------------------------------------------------------------------------- parsers
 def _common(p: argparse.ArgumentParser) -> None:
     # SUPPRESS: do not overwrite the global `kb --content DIR` when not given here
@@ -510,6 +542,10 @@ def add_trainer_parsers(sub) -> None:
     g.add_argument("--data-dir", default=None, help="folder of frontline.db (default $FRONTLINE_DATA_DIR or var/)")
     _common(g)
     g.set_defaults(func=cmd_gaps)
+    c = sub.add_parser("coverage", help="needs x boroughs: local, national only or no route (content/needs.yml)")
+    c.add_argument("--gaps", action="store_true", help="only needs without a local route in both boroughs")
+    _common(c)
+    c.set_defaults(func=cmd_coverage)
     r = sub.add_parser("refreshers", help="validate the refresher modules (content/refreshers/*.yml)")
     _common(r)
     r.set_defaults(func=cmd_refreshers)

@@ -116,6 +116,9 @@ def validate_all(content_dir: Path | str) -> Report:
         report.counts["flows"] = len(flows)
         report.problems += problems + _refer_problems(content_dir, flows, content)
     report.problems += _risk_problems(content_dir, flow_ids, {i.id for i in content.items})
+    from .needs import needs_problems
+
+    report.problems += needs_problems(content_dir, content.by_id())
     if (content_dir / "refreshers").is_dir():
         try:
             from .refreshers import validate_refreshers

@@ -1,0 +1,138 @@
+"""The needs map (``content/needs.yml``): the needs residents bring, each mapped to the
+items that meet it, and the coverage view (needs x boroughs: local, national only, none).
+
+* **Schema** (:class:`NeedsFile`): strict, like every content file.
+* **Validator** (:func:`needs_problems`): every problem at once as ``file:line``: unknown
+  or repeated ids, a need with no item and an item in no need (warnings), dates.
+* **Coverage** (:func:`coverage`): for each need and borough, ``local`` when a mapped item
+  serves that borough (or all London), ``national`` when only national items do, ``none``
+  otherwise; ``checked`` when the map records a dated "no local service found".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import Field, ValidationError
+
+from common.problems import Problem, display_path, node_line
+
+from .schema import ItemId, ShortLine, Source, Strict
+
+NEEDS_FILE = "needs.yml"
+LOCAL_BOROUGHS = ("hackney", "newham")
+Area = Literal["food", "energy", "water", "benefits", "debt", "housing", "health-care", "wellbeing", "digital",
+               "travel", "work", "family", "immigration", "access", "legal", "community-safety", "safeguarding"]
+Cell = Literal["local", "national", "none"]
+
+
+class Need(Strict):
+    id: ItemId
+    area: Area
+    title: ShortLine
+    description: str = Field(min_length=10)
+    examples: list[ShortLine] = Field(min_length=1)
+    items: list[ItemId] = Field(default_factory=list)
+    # searched, and no local service found in that borough, on this date (national items are the fallback)
+    no_local_service: dict[Literal["hackney", "newham"], dt.date] = Field(default_factory=dict)
+    notes: str | None = None
+
+
+class NeedsFile(Strict):
+    owner: str = Field(min_length=2)
+    last_reviewed: dt.date
+    review_by: dt.date
+    sources: list[Source] = Field(min_length=1)
+    needs: list[Need] = Field(min_length=1)
+
+
+def load_needs(content_dir: Path | str) -> tuple[NeedsFile | None, list[Problem]]:
+    """The needs map and its schema problems; ``(None, [])`` when the folder has none."""
+    path = Path(content_dir) / NEEDS_FILE
+    if not path.exists():
+        return None, []
+    name = display_path(path)
+    text = path.read_text(encoding="utf-8")
+    try:
+        root, data = yaml.compose(text), yaml.safe_load(text)
+        return NeedsFile.model_validate(data), []
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        return None, [Problem(name, mark.line + 1 if mark else 1, f"YAML syntax: {exc}")]
+    except ValidationError as exc:
+        return None, [Problem(name, node_line(root, e["loc"]), f"{'.'.join(map(str, e['loc']))}: {e['msg']}",
+                              hint="see docs/trainer-guide.md, 'The needs map'") for e in exc.errors()]
+
+
+def needs_problems(content_dir: Path | str, items: dict, today: dt.date | None = None) -> list[Problem]:
+    """Schema and cross checks of ``needs.yml`` against the items (``{id: item}``)."""
+    today = today or dt.date.today()
+    needs, problems = load_needs(content_dir)
+    if needs is None:
+        return problems
+    path = Path(content_dir) / NEEDS_FILE
+    name = display_path(path)
+    root = yaml.compose(path.read_text(encoding="utf-8"))
+    out: list[Problem] = []
+    seen: set[str] = set()
+    used: set[str] = set()
+    for i, need in enumerate(needs.needs):
+        if need.id in seen:
+            out.append(Problem(name, node_line(root, ("needs", i, "id")), f"need id '{need.id}' used twice"))
+        seen.add(need.id)
+        for j, item_id in enumerate(need.items):
+            if item_id not in items:
+                out.append(Problem(name, node_line(root, ("needs", i, "items", j)),
+                                   f"{need.id}: unknown item '{item_id}'", hint="use the id of an existing item"))
+            used.add(item_id)
+        if not need.items:
+            out.append(Problem(name, node_line(root, ("needs", i, "id")), f"{need.id}: no item meets this need yet",
+                               level="warning", hint="write the content, or map an existing item"))
+        for borough, checked in need.no_local_service.items():
+            if checked > today:
+                out.append(Problem(name, node_line(root, ("needs", i, "no_local_service", borough)),
+                                   f"{need.id}: no_local_service.{borough} date {checked} is in the future"))
+    if needs.review_by < today:
+        out.append(Problem(name, node_line(root, ("review_by",)), f"past its review_by date {needs.review_by}",
+                           level="warning", hint="check the map against its sources and move review_by on"))
+    for item_id in sorted(set(items) - used):
+        out.append(Problem(name, 1, f"item '{item_id}' is mapped to no need", level="warning",
+                           hint="add it to the needs it meets (or a new need)"))
+    return out
+
+
+@dataclass
+class NeedCoverage:
+    need: Need
+    cells: dict[str, Cell]
+    local_items: dict[str, list[str]] = field(default_factory=dict)
+    national_items: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {"id": self.need.id, "area": self.need.area, "title": self.need.title, **self.cells,
+                "local_items": self.local_items, "national_items": self.national_items,
+                "no_local_service": {b: d.isoformat() for b, d in self.need.no_local_service.items()}}
+
+
+def coverage(needs: NeedsFile, items: dict) -> list[NeedCoverage]:
+    out = []
+    for need in needs.needs:
+        mapped = [items[i] for i in need.items if i in items]
+        national = [it.id for it in mapped if "national" in it.boroughs]
+        cells: dict[str, Cell] = {}
+        local: dict[str, list[str]] = {}
+        for borough in LOCAL_BOROUGHS:
+            local[borough] = [it.id for it in mapped if {borough, "london"} & set(it.boroughs)]
+            cells[borough] = "local" if local[borough] else "national" if national else "none"
+        out.append(NeedCoverage(need, cells, local, national))
+    return out
+
+
+def summary(rows: list[NeedCoverage]) -> dict[str, dict[str, int]]:
+    """Per borough: how many needs have a local route, a national route only, or none."""
+    return {b: {c: sum(1 for r in rows if r.cells[b] == c) for c in ("local", "national", "none")}
+            for b in LOCAL_BOROUGHS}

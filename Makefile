@@ -68,6 +68,7 @@ test-e2e: index train ## whole stack as `make run` starts it, through REST and t
 eval: index ## search quality (BM25 vs dense vs hybrid) and risk routing quality, every labelled set
 	$(PY) -m bench.search_eval $(if $(SET),--set $(SET))
 	$(PY) -m bench.routing_eval
+	$(PY) -m bench.needs_eval
 
 bench: index train ## speed and quality, side by side with the baselines
 	$(PY) -m bench.run

@@ -1,0 +1,95 @@
+"""Needs coverage (``make eval``): messages written from the needs map's descriptions, each
+labelled with its need; the acceptable items are the need's ``items`` in content/needs.yml
+(a need with no item yet can never be right: that is a coverage gap, and it counts).
+
+"Right help in the first reply":
+* strict: the first reply is a direct answer (one card) and it is one of the need's items;
+* shown: one of the need's items is in the first reply (the card, or a "did you mean" choice).
+Also counted: messages that would open a safeguarding guide instead (everyday needs must not).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import Counter
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+SETS_DIR = ROOT / "tests" / "eval_needs"
+
+
+def load_set(path: Path) -> list[dict]:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))["messages"]
+
+
+def evaluate(search, router, needs_by_id: dict, messages: list[dict]) -> dict:
+    from actions.search import borough_filter
+
+    strict = shown = guided = unknown = 0
+    no_item = Counter()
+    wrong: list[str] = []
+    for m in messages:
+        need = needs_by_id.get(m["need"])
+        if need is None:
+            unknown += 1
+            continue
+        ok = set(need.items)
+        if not ok:
+            no_item[need.id] += 1
+        if router is not None and router.run(m["text"]).is_risk and need.area != "safeguarding":
+            guided += 1
+        out = search.run(m["text"], borough_filter(m["text"]), top_k=3)
+        hits = [h.id for h in out["hits"]]
+        first = hits[:1] if out["confidence"] == "answer" else hits if out["confidence"] == "choose" else []
+        strict += out["confidence"] == "answer" and bool(hits) and hits[0] in ok
+        right = bool(ok & set(first))
+        shown += right
+        if not right:
+            wrong.append(f"  {need.id}: {m['text']}  [{out['confidence']}: {', '.join(first) or '-'}]")
+    return {"n": len(messages) - unknown, "strict": strict, "shown": shown, "guided": guided,
+            "no_item": no_item, "unknown": unknown, "wrong": wrong}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--set", help="one needs set file (default: every set in tests/eval_needs/)")
+    p.add_argument("--wrong", action="store_true", help="list every message without the right help")
+    args = p.parse_args(argv)
+    paths = [Path(args.set)] if args.set else sorted(SETS_DIR.glob("*.yml"))
+    if not paths:
+        print("no needs sets in tests/eval_needs/ yet", file=sys.stderr)
+        return 0
+    from knowledge_base.loader import CONTENT_DIR, load_content
+    from knowledge_base.needs import load_needs
+    from knowledge_base.risk import RiskRouter, load_routes, with_everyday_items
+    from knowledge_base.search import KnowledgeSearch
+
+    needs, problems = load_needs(CONTENT_DIR)
+    if needs is None:
+        print("no usable content/needs.yml: " + "; ".join(map(str, problems)), file=sys.stderr)
+        return 1
+    search = KnowledgeSearch.create()
+    search.warm_up()
+    router = RiskRouter(search.embedder, with_everyday_items(load_routes(), load_content().items))
+    router.warm_up()
+    by_id = {n.id: n for n in needs.needs}
+    for path in paths:
+        r = evaluate(search, router, by_id, load_set(path))
+        n = max(r["n"], 1)
+        print(f"\n== needs set {path.stem}: {r['n']} messages ({len(r['no_item'])} of their needs have no item yet)")
+        print(f"right help in the first reply: strict (direct answer) {r['strict']}/{r['n']} = {r['strict'] / n:.3f}; "
+              f"shown (answer or a choice) {r['shown']}/{r['n']} = {r['shown'] / n:.3f}")
+        print(f"messages whose need has no item yet: {sum(r['no_item'].values())}; "
+              f"everyday needs that would open a safeguarding guide: {r['guided']}")
+        if r["unknown"]:
+            print(f"labels naming no need in the map: {r['unknown']}")
+        if args.wrong:
+            print("\n".join(r["wrong"]))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

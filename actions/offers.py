@@ -78,7 +78,9 @@ class ActionAcceptOffer(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         buttons = offered_buttons(tracker)
-        parsed = parse_payload(buttons[0].get("payload", "")) if len(buttons) == 1 else None
+        # "Not this?" alternatives beside a card are choices, not offers: "yes" means the offer
+        offers = [b for b in buttons if not str(b.get("payload", "")).startswith("/show_item")] or buttons
+        parsed = parse_payload(offers[0].get("payload", "")) if len(offers) == 1 else None
         events = accept(dispatcher, tracker, *parsed) if parsed else None
         if events is None:
             dispatcher.utter_message(response="utter_ok")

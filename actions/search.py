@@ -82,8 +82,13 @@ def answer_search(dispatcher: CollectingDispatcher, text: str, out: dict[str, An
     hits, confidence = out["hits"], out["confidence"]
     log.info("search confidence=%s top=%s", confidence, hits[0].id if hits else None)
     log_id = log_search(text, hits, confidence)
-    if confidence == "answer":
+    if confidence in ("answer", "show"):  # answer first: the best card, the next two one click away
         events = utter_item(dispatcher, hits[0].item, log_id)
+        if confidence == "show":
+            dispatcher.utter_message(response="utter_kb_check_fits")
+        if len(hits) > 1:
+            dispatcher.utter_message(response="utter_kb_not_this", buttons=[
+                {"title": h.item.title, "payload": "/show_item" + json.dumps({"item_id": h.id})} for h in hits[1:3]])
         offer_flows(dispatcher, hits)
         return events
     if confidence == "choose":

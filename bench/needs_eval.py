@@ -3,7 +3,7 @@ labelled with its need; the acceptable items are the need's ``items`` in content
 (a need with no item yet can never be right: that is a coverage gap, and it counts).
 
 "Right help in the first reply":
-* strict: the first reply is a direct answer (one card) and it is one of the need's items;
+* strict: the first reply is a card (confident, or marked "check it fits") of one of the need's items;
 * shown: one of the need's items is in the first reply (the card, or a "did you mean" choice).
 Also counted: messages that would open a safeguarding guide instead (everyday needs must not).
 """
@@ -43,8 +43,9 @@ def evaluate(search, router, needs_by_id: dict, messages: list[dict]) -> dict:
             guided += 1
         out = search.run(m["text"], borough_filter(m["text"]), top_k=3)
         hits = [h.id for h in out["hits"]]
-        first = hits[:1] if out["confidence"] == "answer" else hits if out["confidence"] == "choose" else []
-        strict += out["confidence"] == "answer" and bool(hits) and hits[0] in ok
+        card = out["confidence"] in ("answer", "show")
+        first = hits[:1] if card else hits if out["confidence"] == "choose" else []
+        strict += card and bool(hits) and hits[0] in ok
         right = bool(ok & set(first))
         shown += right
         if not right:

@@ -19,7 +19,8 @@ ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "var" / "test-artifacts"
 NAME, PASSWORD = "stack-worker", "plum tractor violin 7"
 ANSWER_QUERY = "food bank voucher"     # a direct answer in the shipped content
-CHOOSE_QUERY = "no money for food"     # "Did you mean one of these?" with buttons
+CHOOSE_QUERY = "help with money"       # "Did you mean one of these?" with buttons (nearly tied, under the show line)
+CARD_QUERY = "no money for food"      # the best card first, marked "check it fits", with "Not this?" alternatives
 
 
 @pytest.fixture(scope="module")
@@ -90,6 +91,31 @@ def test_follow_did_you_mean_buttons_to_an_answer(page):
     expect(replies(page)).to_have_count(2, timeout=60_000)
     expect(page.locator(".app-msg--user").last).to_contain_text(title)
     expect(replies(page).last).to_contain_text(title)
+    expect(replies(page).last).to_contain_text("Say")
+    expect(box).to_be_focused()
+
+
+def test_answer_first_card_then_not_this_by_keyboard(page):
+    """The best card comes first, marked when below the confident line, with the next two
+    items as "Not this?" buttons; number keys reach them; axe finds nothing."""
+    sign_in(page)
+    box = page.get_by_label("Situation or question")
+    box.fill(CARD_QUERY)
+    box.press("Enter")
+    expect(replies(page)).to_have_count(1, timeout=60_000)
+    reply = replies(page).last
+    expect(reply).to_contain_text("Say")
+    expect(reply).to_contain_text("Best match - check it fits")
+    expect(reply).to_contain_text("Not this?")
+    choices = reply.locator(".app-choice")
+    assert choices.count() >= 2
+    alternative = choices.first.locator(".app-choice__title").inner_text()
+    results = Axe().run(page)
+    assert results.violations_count == 0, results.generate_report()
+    box.focus()
+    page.keyboard.press("1")
+    expect(replies(page)).to_have_count(2, timeout=60_000)
+    expect(replies(page).last).to_contain_text(alternative)
     expect(replies(page).last).to_contain_text("Say")
     expect(box).to_be_focused()
 

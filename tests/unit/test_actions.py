@@ -51,6 +51,21 @@ def test_answer_dispatches_the_answer_response_with_all_fields(search, monkeypat
     assert card["item_id"] == item.id and card["steps"] == list(item.steps)
 
 
+@pytest.mark.parametrize("confidence, marked", [("answer", False), ("show", True)])
+def test_answer_first_the_card_then_not_this_with_the_next_two(search, monkeypatch, confidence, marked):
+    items = search.content.items[:3]
+    hits = [type("H", (), {"item": i, "id": i.id})() for i in items]
+    monkeypatch.setattr(search, "run", lambda text, filters=None, top_k=3: {"hits": hits, "confidence": confidence,
+                                                                               "query": text})
+    d = CollectingDispatcher()
+    ActionSearchKnowledge().run(d, tracker_for("council tax enforcement"), {})
+    responses = [m.get("response") for m in d.messages]
+    assert responses[0] == "utter_kb_answer" and d.messages[0]["title"] == items[0].title
+    assert ("utter_kb_check_fits" in responses) is marked
+    not_this = next(m for m in d.messages if m.get("response") == "utter_kb_not_this")
+    assert [b["payload"] for b in not_this["buttons"]] == [f'/show_item{{"item_id": "{i.id}"}}' for i in items[1:]]
+
+
 def test_grey_zone_offers_three_buttons(search, monkeypatch):
     items = search.content.items[:3]
     hits = [type("H", (), {"item": i, "id": i.id})() for i in items]

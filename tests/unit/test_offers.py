@@ -69,3 +69,15 @@ def test_yes_to_a_quick_check_offer_starts_it():
 def test_yes_with_nothing_or_several_or_an_unknown_offer_is_just_acknowledged(buttons):
     events, d = run(after_reply(*buttons))
     assert events == [] and [m["response"] for m in d.messages] == ["utter_ok"]
+
+
+def test_not_this_alternatives_beside_a_card_do_not_hide_the_single_offer():
+    refresher_id = sorted(R.default_engine().modules)[0]
+    events, d = run(after_reply(button("show_item", item_id="a"), button("show_item", item_id="b"),
+                                button("request_refresher", refresher_id=refresher_id)))
+    assert d.messages[0]["response"] == "utter_refresher_card"
+
+
+def test_two_alternatives_and_no_offer_is_just_acknowledged():
+    events, d = run(after_reply(button("show_item", item_id="a"), button("show_item", item_id="b")))
+    assert events == [] and [m["response"] for m in d.messages] == ["utter_ok"]

@@ -119,3 +119,25 @@ def test_thesaurus_takes_the_longest_phrase_and_does_not_reread_its_words():
                     Term(term="loneliness", variants=["alone", "lonely"])])
     assert th.canonical_terms("kids left home alone all weekend") == ["child protection"]
     assert th.canonical_terms("lives alone and lonely") == ["loneliness"]
+
+
+def _hit(item_id, score, categories):
+    from types import SimpleNamespace
+
+    from knowledge_base.search import Hit
+
+    return Hit(SimpleNamespace(id=item_id, categories=categories), score, score, 0.0)
+
+
+@pytest.mark.parametrize("scores_and_cats, expected", [
+    ([(0.40, ["food"]), (0.30, ["food"])], "answer"),                    # above the confident line, clear margin
+    ([(0.30, ["food"]), (0.29, ["food"])], "show"),                      # between the lines: best card, marked
+    ([(0.30, ["housing"]), (0.295, ["money-debt"])], "choose"),          # nearly tied, different needs
+    ([(0.30, ["housing"]), (0.295, ["housing", "benefits"])], "show"),   # nearly tied, same need
+    ([(0.22, ["food"]), (0.10, ["food"])], "choose"),                    # under the show line
+    ([(0.10, ["food"])], "none"),
+    ([], "none"),
+])
+def test_calibration_lines(fake_search, scores_and_cats, expected):
+    hits = [_hit(f"i{n}", s, c) for n, (s, c) in enumerate(scores_and_cats)]
+    assert fake_search._confidence(hits) == expected

@@ -1,4 +1,4 @@
-"""Referrals: one good referral, to several organisations at once, with consent.
+"""Referrals: one good referral, to several organisations at once, with consent (or, to protect someone, without).
 
 Modules: ``config`` (settings from the environment), ``models`` (tables prefixed
 ``referral_``), ``text`` (wording and email templates from ``content.yml``),

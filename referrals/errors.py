@@ -16,7 +16,8 @@ class ReferralInvalid(ReferralError):
 
 
 class ConsentRequired(ReferralInvalid):
-    """The resident has not agreed to the referral: no consent, no referral."""
+    """Consent is not answered, or the resident has not agreed and a chosen service cannot take the
+    referral without consent (only safeguarding services can)."""
 
 
 class ServiceNotReferable(ReferralError):

@@ -3,6 +3,10 @@
 Which optional fields become required depends on what the chosen services say
 they need (``Service.referral.needs``): "date of birth" makes the date of birth
 required, "address" the address, and so on. Every problem is reported at once.
+
+Consent comes first. Without it, the referral can go only to safeguarding services
+(:func:`shares_without_consent`), with a lawful reason from the wording file's fixed
+list and the worker's own words on why; any other service refuses it.
 """
 
 from __future__ import annotations
@@ -13,15 +17,17 @@ from dataclasses import dataclass, field, fields, replace
 from knowledge_base.schema import EMAIL_RE, Service
 
 from .errors import ConsentRequired, ReferralInvalid
-from .text import ReferralText
+from .text import CONSENT_REASONS, ReferralText
 
 MAX_CHARS = 2000
 # the order of the fields on the page (and so of the error summary)
-FORM_ORDER = ("services", "consent", "resident_name", "date_of_birth", "address", "language", "access_needs",
-              "need_what", "need_since", "urgency", "need_tried", "contact_preference", "phone", "email",
-              "contact_notes")
+FORM_ORDER = ("services", "consent", "consent_reason", "consent_why", "resident_name", "date_of_birth", "address",
+              "language", "access_needs", "need_what", "need_since", "urgency", "need_tried", "contact_preference",
+              "phone", "email", "contact_notes")
 URGENCIES = ("routine", "soon", "urgent")
 PREFERENCES = ("phone", "text", "email", "letter", "worker")
+# a service in one of these categories receives safeguarding concerns: it may be told without consent
+SAFEGUARDING_CATEGORIES = {"safeguarding", "domestic-abuse"}
 # words in a service's `referral.needs` that make a form field required
 NEEDS_KEYWORDS: dict[str, tuple[str, ...]] = {
     "date_of_birth": ("date of birth", "dob", "age"),
@@ -34,7 +40,9 @@ NEEDS_KEYWORDS: dict[str, tuple[str, ...]] = {
 @dataclass(frozen=True)
 class ReferralInput:
     service_ids: list[str] = field(default_factory=list)
-    consent: bool = False
+    consent: bool | None = None  # None: not answered
+    consent_reason: str = ""  # a key of CONSENT_REASONS, when consent is False
+    consent_why: str = ""
     resident_name: str = ""
     date_of_birth: str = ""
     address: str = ""
@@ -49,12 +57,14 @@ class ReferralInput:
     access_needs: str = ""
     language: str = ""
 
-    TEXT_FIELDS = ("resident_name", "date_of_birth", "address", "phone", "email", "contact_preference",
-                   "contact_notes", "need_what", "need_since", "urgency", "need_tried", "access_needs", "language")
+    TEXT_FIELDS = ("consent_reason", "consent_why", "resident_name", "date_of_birth", "address", "phone", "email",
+                   "contact_preference", "contact_notes", "need_what", "need_since", "urgency", "need_tried",
+                   "access_needs", "language")
+    MULTILINE = ("need_what", "need_tried", "address", "consent_why")  # line breaks kept
 
     def stripped(self) -> ReferralInput:
-        return replace(self, **{f: " ".join((getattr(self, f) or "").split()) if f not in (
-            "need_what", "need_tried", "address") else (getattr(self, f) or "").strip() for f in self.TEXT_FIELDS})
+        return replace(self, **{f: " ".join((getattr(self, f) or "").split()) if f not in self.MULTILINE
+                                else (getattr(self, f) or "").strip() for f in self.TEXT_FIELDS})
 
 
 assert set(ReferralInput.TEXT_FIELDS) | {"service_ids", "consent"} == {f.name for f in fields(ReferralInput)}
@@ -63,6 +73,13 @@ assert set(ReferralInput.TEXT_FIELDS) | {"service_ids", "consent"} == {f.name fo
 def referable(service: Service) -> bool:
     """A service a worker can refer to: it has a referral route that accepts professionals."""
     return service.referral is not None and service.referral.accepts_professional_referrals
+
+
+def shares_without_consent(service: Service) -> bool:
+    """A safeguarding receiver (children's MASH, adult safeguarding, domestic abuse service): the law lets a
+    worker share with it without consent to protect someone. Not a self-referral: that needs the resident."""
+    return bool(SAFEGUARDING_CATEGORIES & set(service.categories)) and (
+        service.referral is not None and service.referral.route != "self-referral")
 
 
 def required_by_services(services: list[Service]) -> set[str]:
@@ -82,8 +99,19 @@ def validate(inp: ReferralInput, services: list[Service], text: ReferralText) ->
     problems: dict[str, str] = {}
     if not services or not all(referable(s) for s in services):
         problems["services"] = err.services
-    if inp.consent is not True:
+    if inp.consent is None:
         problems["consent"] = err.consent
+    elif inp.consent:
+        inp = replace(inp, consent_reason="", consent_why="")  # asked only when sharing without consent
+    else:
+        if need := [s for s in services if not shares_without_consent(s)]:
+            problems["consent"] = err.consent_needed.format(services=", ".join(
+                f"{s.organisation} – {s.title}" for s in need))
+        if len(need) < len(services):  # a safeguarding service is chosen: the reason and why are needed
+            if inp.consent_reason not in CONSENT_REASONS:
+                problems["consent_reason"] = err.consent_reason
+            if not inp.consent_why:
+                problems["consent_why"] = err.consent_why
     for name in ("resident_name", "need_what", "need_since"):
         if not getattr(inp, name):
             problems[name] = getattr(err, name)

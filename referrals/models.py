@@ -1,7 +1,9 @@
 """Tables for referrals, in the shared SQLite file ``$FRONTLINE_DATA_DIR/frontline.db``.
 
 Own declarative base and ``MetaData`` (tables prefixed ``referral_``) so the front
-door's tables and ours never collide; ``create_all`` is idempotent.
+door's tables and ours never collide; ``create_all`` is idempotent, and a nullable
+column added to a model later is added to an existing table at start
+(:func:`add_missing_columns`: ``create_all`` leaves existing tables alone).
 
 One :class:`Referral` per resident referral, one :class:`Target` per chosen
 service (its own status), and :class:`AuditEntry` rows that record who did what
@@ -11,17 +13,20 @@ and when, never the personal data.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from pathlib import Path
 
-from sqlalchemy import (Boolean, DateTime, Float, ForeignKey, Integer, MetaData, String, Text, UniqueConstraint,
-                        create_engine, event)
+from sqlalchemy import (Boolean, DateTime, Engine, Float, ForeignKey, Integer, MetaData, String, Text,
+                        UniqueConstraint, create_engine, event, inspect, text)
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, sessionmaker
 
+log = logging.getLogger(__name__)
 STATUSES = ("draft", "queued", "sent", "made", "received", "accepted", "declined", "failed")
 RESPONSES = ("received", "accepted", "declined")
 # the columns that hold the resident's personal data: erased by the retention job
 PERSONAL_FIELDS = ("resident_name", "date_of_birth", "address", "phone", "email", "contact_notes",
-                   "need_what", "need_since", "need_tried", "access_needs", "language")
+                   "need_what", "need_since", "need_tried", "access_needs", "language", "consent_why")
 
 
 def utcnow() -> dt.datetime:
@@ -37,8 +42,9 @@ class Referral(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)  # random, not guessable
     created_by: Mapped[str] = mapped_column(String(64), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
-    consent: Mapped[bool] = mapped_column(Boolean)
-    consent_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    consent: Mapped[bool] = mapped_column(Boolean)  # False: shared without consent under safeguarding
+    consent_at: Mapped[dt.datetime] = mapped_column(DateTime)  # when the worker recorded the answer
+    consent_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)  # text.CONSENT_REASONS key
     urgency: Mapped[str] = mapped_column(String(16))
     contact_preference: Mapped[str] = mapped_column(String(16))
     erased_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True, index=True)
@@ -54,6 +60,7 @@ class Referral(Base):
     need_tried: Mapped[str | None] = mapped_column(Text, nullable=True)
     access_needs: Mapped[str | None] = mapped_column(Text, nullable=True)
     language: Mapped[str | None] = mapped_column(Text, nullable=True)
+    consent_why: Mapped[str | None] = mapped_column(Text, nullable=True)  # the worker's words, when no consent
 
     targets: Mapped[list[Target]] = relationship(back_populates="referral", order_by="Target.id",
                                                  cascade="all, delete-orphan", lazy="selectin")
@@ -104,6 +111,28 @@ def db_path(data_dir: Path) -> Path:
     return Path(data_dir) / "frontline.db"
 
 
+def add_missing_columns(engine: Engine) -> list[str]:
+    """Add model columns missing from existing tables (``ALTER TABLE ... ADD COLUMN``, SQLite and PostgreSQL).
+    Idempotent; only nullable columns, which old rows can leave empty. Returns ``table.column`` added."""
+    added = []
+    for table in Base.metadata.sorted_tables:
+        have = {c["name"] for c in inspect(engine).get_columns(table.name)}
+        for col in table.columns:
+            if col.name in have:
+                continue
+            if not col.nullable:
+                raise RuntimeError(f"{table.name}.{col.name} is new and NOT NULL: it needs a real migration")
+            try:
+                with engine.begin() as conn:
+                    conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {col.name} "
+                                      f"{col.type.compile(engine.dialect)}"))
+            except DBAPIError:  # another process added it first
+                if col.name not in {c["name"] for c in inspect(engine).get_columns(table.name)}:
+                    raise
+            added.append(f"{table.name}.{col.name}")
+    return added
+
+
 def make_sessionmaker(data_dir: Path) -> sessionmaker:
     """Open (creating if needed) the shared database and our tables; return a session factory."""
     Path(data_dir).mkdir(parents=True, exist_ok=True)
@@ -121,4 +150,6 @@ def make_sessionmaker(data_dir: Path) -> sessionmaker:
         cur.close()
 
     Base.metadata.create_all(engine)
+    if added := add_missing_columns(engine):
+        log.info("added column(s) to an existing database: %s", ", ".join(added))
     return sessionmaker(engine, expire_on_commit=False)

@@ -115,8 +115,9 @@ class ReferralService:
         now = naive_utc(now)
         services = self.services_for(inp.service_ids)
         clean = validate(inp, services, self.text)
-        ref = Referral(id=secrets.token_hex(16), created_by=user.username, created_at=now, consent=True,
-                       consent_at=now, urgency=clean.urgency, contact_preference=clean.contact_preference,
+        ref = Referral(id=secrets.token_hex(16), created_by=user.username, created_at=now, consent=clean.consent,
+                       consent_at=now, consent_reason=clean.consent_reason or None, urgency=clean.urgency,
+                       contact_preference=clean.contact_preference,
                        **{f: (getattr(clean, f) or None) for f in PERSONAL_FIELDS})
         domain = self.settings.from_addr.rpartition("@")[2] or "localhost"
         for s in services:
@@ -129,9 +130,11 @@ class ReferralService:
                                       message_id=f"<referral-{ref.id}-{s.id}@{domain}>"))
         with self.db() as db:
             db.add(ref)
-            audit(db, user.username, "create", ref.id, detail=f"{len(services)} services", now=now)
+            detail = f"{len(services)} services" + ("" if ref.consent else f", no consent: {ref.consent_reason}")
+            audit(db, user.username, "create", ref.id, detail=detail, now=now)
             db.commit()
-        log.info("referral %s created by %s for %d services", ref.id, user.username, len(services))
+        log.info("referral %s created by %s for %d services%s", ref.id, user.username, len(services),
+                 "" if ref.consent else f", without consent ({ref.consent_reason})")
         return ref
 
     def get(self, user: User, referral_id: str, action: str = "view") -> Referral:
@@ -164,7 +167,9 @@ class ReferralService:
         ctx = {f: getattr(ref, f) or "" for f in PERSONAL_FIELDS}
         ctx.update(ref=ref.id[:8].upper(), urgency=form.urgency.get(ref.urgency, ref.urgency),
                    contact_preference=form.contact_preference.get(ref.contact_preference, ref.contact_preference),
-                   consent_at=ref.consent_at.strftime("%d %B %Y %H:%M UTC"), organisation=target.organisation,
+                   consent_at=ref.consent_at.strftime("%d %B %Y %H:%M UTC"), consent=ref.consent,
+                   consent_reason=form.consent_reasons[ref.consent_reason].label if ref.consent_reason else "",
+                   organisation=target.organisation,
                    service_title=target.service_title, worker=ref.created_by, ack_url=self.ack_url(ref, target),
                    other_services=[t.organisation for t in ref.targets if t.id != target.id])
         subject, body = render_email(self.text, ctx)

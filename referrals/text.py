@@ -14,17 +14,23 @@ from typing import Literal
 import yaml
 from jinja2 import StrictUndefined, TemplateSyntaxError
 from jinja2.sandbox import SandboxedEnvironment
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from common.paths import WORDING_DIR
 from common.problems import Problem, node_line
 
 CONTENT = WORDING_DIR / "referrals.yml"
-FieldName = Literal["consent", "resident_name", "date_of_birth", "address", "phone", "email", "contact_preference",
-                    "contact_notes", "need_what", "need_since", "urgency", "need_tried", "access_needs", "language"]
+FieldName = Literal["consent", "consent_reason", "consent_why", "resident_name", "date_of_birth", "address", "phone",
+                    "email", "contact_preference", "contact_notes", "need_what", "need_since", "urgency", "need_tried",
+                    "access_needs", "language"]
 Urgency = Literal["routine", "soon", "urgent"]
 Preference = Literal["phone", "text", "email", "letter", "worker"]
 Route = Literal["email", "portal", "phone", "self-referral", "professional-form", "walk-in", "webchat"]
+ConsentAnswer = Literal["yes", "no"]
+# lawful reasons to share without consent (the wording, and the law each rests on, is in the file)
+ConsentReason = Literal["child_significant_harm", "adult_at_risk", "others_at_risk", "marac_high_risk", "serious_crime",
+                        "asking_increases_risk"]
+CONSENT_REASONS: tuple[str, ...] = ConsentReason.__args__  # type: ignore[attr-defined]
 Status = Literal["draft", "queued", "sent", "made", "received", "accepted", "declined", "failed"]
 
 
@@ -35,6 +41,11 @@ class _Strict(BaseModel):
 class FieldText(_Strict):
     label: str
     hint: str | None = None
+
+
+class Reason(_Strict):
+    label: str
+    source: str  # the law or guidance it rests on, one short line on the form
 
 
 class Form(_Strict):
@@ -54,14 +65,29 @@ class Form(_Strict):
     add_service_hint: str
     add_service_none: str
     update_services: str
+    without_consent_heading: str
+    consent_guidance: str
     fields: dict[FieldName, FieldText]
+    consent: dict[ConsentAnswer, str]
+    consent_reasons: dict[ConsentReason, Reason]
     urgency: dict[Urgency, str]
     contact_preference: dict[Preference, str]
+
+    @field_validator("consent", "consent_reasons")
+    @classmethod
+    def _every_key(cls, v: dict, info):  # a reason or answer left out would vanish from the form
+        keys = {"consent": ConsentAnswer, "consent_reasons": ConsentReason}[info.field_name].__args__
+        if missing := [k for k in keys if k not in v]:
+            raise ValueError(f"missing: {', '.join(missing)}")
+        return v
 
 
 class Errors(_Strict):
     summary_title: str
     consent: str
+    consent_needed: str  # {services}: the chosen services that cannot take a referral without consent
+    consent_reason: str
+    consent_why: str
     services: str
     resident_name: str
     date_of_birth: str
@@ -74,6 +100,17 @@ class Errors(_Strict):
     need_since: str
     urgency: str
     too_long: str
+
+    @field_validator("consent_needed")
+    @classmethod
+    def _names_the_services(cls, v: str) -> str:  # a typo here would break the page that refuses the referral
+        try:
+            ok = v.format(services="\0") != v
+        except (KeyError, IndexError, ValueError):
+            ok = False
+        if not ok:
+            raise ValueError("must contain {services} and no other {...}")
+        return v
 
 
 class Pages(_Strict):

@@ -83,9 +83,10 @@ def create_router(get_current_user: Callable, verify_csrf: Callable, *,
     async def create(request: Request, user=Depends(get_current_user)):
         form = await request.form()
         values = {k: str(form.get(k, "")) for k in ReferralInput.TEXT_FIELDS}
-        values["consent"] = form.get("consent") in ("yes", "on", "true", "1")
+        values["consent"] = str(form.get("consent", ""))  # "yes", "no" or not answered: redrawn as typed
         # ticked services, plus the one chosen under "Add another service" (empty when none)
-        inp = ReferralInput(service_ids=[str(s) for s in form.getlist("service") if str(s).strip()], **values)
+        inp = ReferralInput(service_ids=[str(s) for s in form.getlist("service") if str(s).strip()],
+                            **{**values, "consent": {"yes": True, "no": False}.get(values["consent"])})
         try:
             services = await run_in_threadpool(svc().services_for, inp.service_ids)
             if form.get("action") == "update":  # add/remove services; nothing typed is lost

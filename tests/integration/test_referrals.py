@@ -1,12 +1,15 @@
 """Referrals against a real SQLite file and a real SMTP server (aiosmtpd on loopback):
 multi-service delivery, SMTP down then up without loss or duplicates, restart
-after a crash, retention, reply links, response-time statistics and the audit."""
+after a crash, retention, reply links, response-time statistics and the audit;
+sharing without consent with a safeguarding service; a database from before the
+consent columns is upgraded in place."""
 
 from __future__ import annotations
 
 import datetime as dt
 import email
 import socket
+import sqlite3
 from email import policy
 
 import pytest
@@ -18,7 +21,7 @@ from referrals.errors import BadToken, ConsentRequired, NotAllowed
 from referrals.models import PERSONAL_FIELDS, AuditEntry, Referral, Target
 from referrals.queue import _claim, process_queue
 from referrals.service import ReferralService
-from tests.unit.test_referrals import good_input, service
+from tests.unit.test_referrals import WHY, good_input, mash, service
 
 pytestmark = pytest.mark.integration
 
@@ -35,7 +38,9 @@ SERVICES = {s.id: s for s in [
     service("food-bank-hackney", email="referrals@foodbank.example.org", needs=["name", "contact number"]),
     service("debt-advice-newham", email="intake@debtadvice.example.org"),
     service("housing-portal", route="portal", email=None),
+    mash("children-mash"),
 ]}
+WITHOUT_CONSENT = dict(consent=False, consent_reason="child_significant_harm", consent_why=WHY)
 
 
 class Inbox:
@@ -99,9 +104,66 @@ def targets(svc, ref_id) -> dict[str, Target]:
 
 def test_consent_missing_stores_nothing(svc):
     with pytest.raises(ConsentRequired, match="consent"):
-        make(svc, consent=False)
+        make(svc, consent=None)
+    with pytest.raises(ConsentRequired, match="Org food-bank-hackney"):  # no consent: not for a food bank
+        make(svc, ids=["food-bank-hackney"], **WITHOUT_CONSENT)
     with svc.db() as db:
         assert db.scalars(select(Referral)).all() == []
+
+
+def test_without_consent_to_a_safeguarding_service_is_stored_and_the_email_says_so(svc, start_smtp):
+    inbox = start_smtp()
+    ref = make(svc, ids=["children-mash"], **WITHOUT_CONSENT)
+    svc.send(ALICE, ref.id, now=NOW)
+    with svc.db() as db:
+        row = db.get(Referral, ref.id)
+        assert (row.consent, row.consent_reason, row.consent_why) == (False, "child_significant_harm", WHY)
+        assert (row.created_by, row.created_at, row.consent_at) == ("alice", NOW, NOW)
+        created = db.scalars(select(AuditEntry).where(AuditEntry.action == "create")).one()
+    assert created.detail == "1 services, no consent: child_significant_harm"  # the key, never the why
+    [(rcpt, msg)] = inbox.messages
+    body = msg.get_content()
+    assert rcpt == ["mash@council.example.org"] and "Ada" not in msg["Subject"]
+    label = svc.text.form.consent_reasons["child_significant_harm"].label
+    assert f"shared without consent under safeguarding: {label}" in body
+    assert WHY.splitlines()[1] in body and "explicit consent" not in body
+    # retention erases the worker's words (they may name people) and keeps the reason
+    svc.purge(now=NOW + dt.timedelta(days=91))
+    with svc.db() as db:
+        row = db.get(Referral, ref.id)
+        assert (row.consent, row.consent_reason, row.consent_why) == (False, "child_significant_harm", None)
+
+
+OLD_SCHEMA = """CREATE TABLE referral_referrals (
+    id VARCHAR(32) NOT NULL, created_by VARCHAR(64) NOT NULL, created_at DATETIME NOT NULL,
+    consent BOOLEAN NOT NULL, consent_at DATETIME NOT NULL, urgency VARCHAR(16) NOT NULL,
+    contact_preference VARCHAR(16) NOT NULL, erased_at DATETIME, resident_name TEXT, date_of_birth TEXT,
+    address TEXT, phone TEXT, email TEXT, contact_notes TEXT, need_what TEXT, need_since TEXT, need_tried TEXT,
+    access_needs TEXT, language TEXT, PRIMARY KEY (id))"""
+
+
+def test_a_database_from_before_the_consent_columns_is_upgraded(settings, start_smtp):
+    """create_all leaves an existing table alone: the new columns are added at start, once."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(settings.data_dir / "frontline.db") as con:
+        con.execute(OLD_SCHEMA)
+        con.execute("INSERT INTO referral_referrals (id, created_by, created_at, consent, consent_at, urgency, "
+                    "contact_preference, resident_name) VALUES ('old1', 'alice', '2026-11-01 09:00:00.000000', 1, "
+                    "'2026-11-01 09:00:00.000000', 'soon', 'phone', 'Old Resident')")
+    con.close()
+    inbox = start_smtp()
+    svc = ReferralService(settings, services=lambda: SERVICES)
+    ref = make(svc, ids=["children-mash"], **WITHOUT_CONSENT)
+    svc.send(ALICE, ref.id, now=NOW)
+    assert "shared without consent under safeguarding" in inbox.messages[0][1].get_content()
+    again = ReferralService(settings, services=lambda: SERVICES)  # a second start changes nothing
+    old = again.get(ALICE, "old1")
+    assert (old.consent, old.consent_reason, old.consent_why, old.resident_name) == (True, None, None, "Old Resident")
+    assert again.get(ALICE, ref.id).consent_why == WHY
+    with sqlite3.connect(settings.data_dir / "frontline.db") as con:
+        cols = [r[1] for r in con.execute("PRAGMA table_info(referral_referrals)")]
+    con.close()
+    assert cols.count("consent_reason") == cols.count("consent_why") == 1
 
 
 def test_one_referral_to_several_services_arrives_once_per_email_service(svc, start_smtp):

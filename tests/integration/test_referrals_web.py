@@ -4,6 +4,7 @@ front door supplies the real ones): the user comes from a test header."""
 
 from __future__ import annotations
 
+import html as htmllib
 import re
 
 import pytest
@@ -13,6 +14,7 @@ from fastapi.testclient import TestClient
 from referrals.service import ReferralService
 from referrals.web import create_router
 from tests.integration.test_referrals import SERVICES, User, port, settings, start_smtp  # noqa: F401 (fixtures)
+from tests.unit.test_referrals import WHY
 
 pytestmark = pytest.mark.integration
 
@@ -79,9 +81,70 @@ def test_missing_consent_shows_the_error_summary(client):
     r = client.post("/referrals", data=form, headers=as_user("alice", **CSRF))
     assert r.status_code == 422
     assert "govuk-error-summary" in r.text and 'href="#consent"' in r.text
-    assert "Without their consent no referral can be made" in r.text
+    assert "Say whether the resident agrees to this referral" in r.text
     assert 'value="Ada Example"' in r.text  # what was typed is kept
     assert client.svc.stats("food-bank-hackney") is None
+
+
+def test_form_shows_the_guidance_and_every_reason_with_its_source(client):
+    html = client.get("/referrals/new", params={"service": "children-mash"}, headers=as_user("alice")).text
+    form = client.svc.text.form
+    assert form.consent_guidance in htmllib.unescape(html)
+    assert "If they do not agree, do not make the referral" not in html
+    for key, reason in form.consent_reasons.items():
+        assert re.search(rf'name="consent_reason" type="radio" value="{key}" aria-describedby="[^"]+"', html)
+        assert reason.label in htmllib.unescape(html) and reason.source in htmllib.unescape(html)
+    assert 'id="consent" name="consent" type="radio" value="yes"' in html
+    assert 'id="consent-no" name="consent" type="radio" value="no"' in html
+    assert 'for="consent_reason"' in html and 'id="consent_why"' in html
+
+
+def test_no_consent_to_a_food_bank_is_refused_with_what_to_do_instead(client):
+    form = {**FORM, "consent": "no", "consent_reason": "serious_crime", "consent_why": WHY}
+    r = client.post("/referrals", data=form, headers=as_user("alice", **CSRF))
+    assert r.status_code == 422 and 'href="#consent"' in r.text
+    text = htmllib.unescape(r.text)
+    assert "These services can only take a referral the resident has agreed to" in text
+    assert "Org food-bank-hackney – Service food-bank-hackney" in text and "contact details" in text
+    assert 'value="no" checked' in r.text and 'value="Ada Example"' in r.text  # nothing typed is lost
+    assert client.svc.list_for(USERS["alice"]) == []  # nothing stored
+
+
+def test_no_consent_to_the_mash_without_reason_and_why_keeps_everything_typed(client):
+    form = {**FORM, "service": ["children-mash"], "consent": "no", "need_tried": "Spoke to the school"}
+    r = client.post("/referrals", data=form, headers=as_user("alice", **CSRF))
+    assert r.status_code == 422
+    errors = client.svc.text.errors
+    summary = r.text.split("govuk-error-summary__list", 1)[1].split("</ul>", 1)[0]
+    assert re.findall(r'href="#(\w+)"', summary) == ["consent_reason", "consent_why"]
+    assert errors.consent_reason in htmllib.unescape(r.text) and errors.consent_why in htmllib.unescape(r.text)
+    assert 'id="consent_reason-error"' in r.text and 'id="consent_why-error"' in r.text
+    for typed in ('value="Ada Example"', 'value="07700 900123"', 'value="2 weeks"', "No food since benefits stopped.",
+                  "Spoke to the school", 'value="Turkish, needs an interpreter"', 'value="no" checked',
+                  'value="urgent" checked', 'value="phone" checked', 'value="children-mash" checked'):
+        assert typed in r.text, typed
+    # the reason chosen, the why still empty: the reason stays chosen
+    r = client.post("/referrals", data={**form, "consent_reason": "marac_high_risk"}, headers=as_user("alice", **CSRF))
+    assert r.status_code == 422 and 'value="marac_high_risk" checked' in r.text
+    assert 'href="#consent_why"' in r.text and 'href="#consent_reason"' not in r.text
+
+
+def test_no_consent_to_the_mash_with_reason_and_why_is_previewed_and_sent(client, start_smtp):  # noqa: F811
+    inbox = start_smtp()
+    rid = create(client, form={**FORM, "service": ["children-mash"], "consent": "no",
+                               "consent_reason": "child_significant_harm", "consent_why": WHY})
+    label = client.svc.text.form.consent_reasons["child_significant_harm"].label
+    preview = htmllib.unescape(client.get(f"/referrals/{rid}", headers=as_user("alice")).text)
+    assert f"shared without consent under safeguarding: {label}" in preview and "explicit consent" not in preview
+    client.post(f"/referrals/{rid}/send", headers=as_user("alice", **CSRF))
+    [(rcpt, msg)] = inbox.messages
+    assert rcpt == ["mash@council.example.org"] and "Ada" not in msg["Subject"]
+    body = msg.get_content().replace("\r\n", "\n")
+    assert f"shared without consent under safeguarding: {label}" in body and WHY in body
+    assert "explicit consent" not in body
+    ref = client.svc.get(USERS["alice"], rid)
+    assert (ref.consent, ref.consent_reason, ref.consent_why, ref.created_by) == (
+        False, "child_significant_harm", WHY, "alice")
 
 
 def test_post_without_csrf_is_refused(client):
@@ -160,7 +223,7 @@ def test_adding_and_removing_services_keeps_everything_typed(client):
     for sid in ("food-bank-hackney", "debt-advice-newham"):
         assert re.search(rf'name="service" type="checkbox" value="{sid}" checked', html)
     assert 'value="Ada Example"' in html and "Called the council twice" in html and 'name="consent"' in html
-    assert re.search(r'id="consent" name="consent" type="checkbox" value="yes" checked', html)
+    assert re.search(r'id="consent" name="consent" type="radio" value="yes" checked', html)
     # the chooser offers only services not already chosen
     chooser = html.split('<select', 1)[1].split("</select>", 1)[0]
     assert 'value="housing-portal"' in chooser and 'value="food-bank-hackney"' not in chooser

@@ -48,8 +48,9 @@ test: install-test ## install what is missing and run every test
 	@$(MAKE) --no-print-directory test-unit test-integration test-rasa test-e2e
 	@echo "ALL TESTS PASSED"
 
-test-unit: ## content (strict) + fast unit tests with the fake embedder
+test-unit: ## content (strict), the import rules (lint-imports), fast unit tests with the fake embedder
 	$(KB) validate --strict
+	.venv/bin/lint-imports --no-cache
 	$(PY) -m pytest -m unit -q
 
 test-integration: index ## real model, FAISS and local servers; trainers' content tests (kb test)

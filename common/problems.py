@@ -16,7 +16,8 @@ class Problem:
     file: str
     line: int
     message: str
-    level: Literal["error", "warning"] = "error"
+    # error: must be fixed; warning: fails `--strict`; notice: a known, recorded gap (never fails)
+    level: Literal["error", "warning", "notice"] = "error"
     hint: str | None = None
 
     def __str__(self) -> str:

@@ -34,7 +34,8 @@ def cmd_validate(args) -> int:
     failed = n_err > 0 or (args.strict and n_warn > 0)
     verdict = "FAILED" if failed else "OK"
     counts = ", ".join(f"{n} {what}" for what, n in report.counts.items())
-    print(f"{verdict}: {counts}, {n_err} error(s), {n_warn} warning(s){' (strict)' if args.strict else ''}")
+    notices = f", {len(report.notices)} notice(s)" if report.notices else ""
+    print(f"{verdict}: {counts}, {n_err} error(s), {n_warn} warning(s){notices}{' (strict)' if args.strict else ''}")
     return 1 if failed else 0
 
 

@@ -89,9 +89,11 @@ def needs_problems(content_dir: Path | str, items: dict, today: dt.date | None =
                 out.append(Problem(name, node_line(root, ("needs", i, "items", j)),
                                    f"{need.id}: unknown item '{item_id}'", hint="use the id of an existing item"))
             used.add(item_id)
-        if not need.items:
+        if not need.items:  # a gap: a warning until the map records it in `notes`, then a notice
             out.append(Problem(name, node_line(root, ("needs", i, "id")), f"{need.id}: no item meets this need yet",
-                               level="warning", hint="write the content, or map an existing item"))
+                               level="notice" if need.notes else "warning",
+                               hint="write the content, or map an existing item" if need.notes else
+                               "record the gap and the fallback route in `notes`, or map an existing item"))
         for borough, checked in need.no_local_service.items():
             if checked > today:
                 out.append(Problem(name, node_line(root, ("needs", i, "no_local_service", borough)),

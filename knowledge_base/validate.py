@@ -29,6 +29,10 @@ class Report:
     def warnings(self) -> list[Problem]:
         return [p for p in self.problems if p.level == "warning"]
 
+    @property
+    def notices(self) -> list[Problem]:
+        return [p for p in self.problems if p.level == "notice"]
+
 
 def _risk_problems(content_dir: Path, flow_ids: set[str], item_ids: set[str] = frozenset()) -> list[Problem]:
     """``risk_routes.yml``: schema, every route's guide exists, no id, cue or example twice."""

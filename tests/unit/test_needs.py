@@ -96,6 +96,10 @@ def test_cross_checks_report_every_problem_with_its_line(folder):
     assert "needs.yml:18: error: water-bills: unknown item 'no-such-item'" in text
     assert "no_local_service.hackney date 2099-01-01 is in the future" in text
     assert "warning: bus-pass: no item meets this need yet" in text
+    recorded = NEEDS.replace('examples: ["freedom pass"]', 'examples: ["freedom pass"]\n    notes: "no item yet"')
+    (folder / "needs.yml").write_text(recorded)
+    again = needs_problems(folder, load_content(folder).by_id(), today=__import__("datetime").date(2026, 12, 4))
+    assert any(p.level == "notice" and "bus-pass" in p.message for p in again), "a recorded gap is a notice"
     assert "warning: item 'orphan-item' is mapped to no need" in text
 
 

@@ -27,6 +27,8 @@ class ContentStatus:
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     stale: list[tuple[str, str, str, str]] = field(default_factory=list)  # id, title, review_by, owner
+    coverage: dict[str, dict[str, int]] = field(default_factory=dict)  # borough -> local / national / none
+    uncovered: list[tuple[str, str, str, str]] = field(default_factory=list)  # need id, title, hackney, newham
 
 
 def trainer_status(content_dir: Path | None = None, today: dt.date | None = None) -> ContentStatus:
@@ -47,4 +49,12 @@ def _status(content_dir: Path, _fingerprint: str, today: dt.date) -> ContentStat
         (status.errors if p.level == "error" else status.warnings).append(str(p))
     status.stale = [(i.id, i.title, i.review_by.isoformat(), i.owner)
                     for i in sorted(content.items, key=lambda i: i.review_by) if i.review_by < today]
+    from knowledge_base.needs import coverage, load_needs, summary
+
+    needs, _ = load_needs(content_dir)
+    if needs is not None:  # the same view as `kb coverage`: what residents need that has no local route
+        rows = coverage(needs, content.by_id())
+        status.coverage = summary(rows)
+        status.uncovered = [(r.need.id, r.need.title, r.cells["hackney"], r.cells["newham"])
+                            for r in rows if "local" not in r.cells.values()]
     return status

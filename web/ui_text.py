@@ -120,6 +120,14 @@ class Trainer(_Strict):
     routes_message: str
     routes_guide: str
     routes_reason: str
+    coverage: str
+    coverage_intro: str
+    coverage_borough: str
+    coverage_local: str
+    coverage_national: str
+    coverage_none: str
+    coverage_gaps: str
+    coverage_need: str
 
 
 class Admin(_Strict):

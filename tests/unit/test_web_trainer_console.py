@@ -108,3 +108,11 @@ def test_the_console_does_no_work_before_checking_the_user(tmp_path, monkeypatch
     else:
         c, _ = client_for(tmp_path, role)
         assert c.get("/trainer?q=eviction").status_code == 403
+
+
+def test_the_console_shows_needs_coverage_by_borough(tmp_path):
+    c, _ = client_for(tmp_path, "trainer")
+    page = c.get("/trainer").text
+    table = page.split('id="coverage"', 1)[1].split("</table>", 1)[0]
+    assert "Hackney" in table and "Newham" in table
+    assert 'id="coverage-gaps"' in page

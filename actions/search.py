@@ -15,6 +15,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from knowledge_base.clauses import second_need
 from knowledge_base.present import answer_fields
 
 from .knowledge import get_search
@@ -89,6 +90,10 @@ def answer_search(dispatcher: CollectingDispatcher, text: str, out: dict[str, An
         if len(hits) > 1:
             dispatcher.utter_message(response="utter_kb_not_this", buttons=[
                 {"title": h.item.title, "payload": "/show_item" + json.dumps({"item_id": h.id})} for h in hits[1:3]])
+        also = second_need(get_search(), text, hits, borough_filter(text))
+        if also is not None:  # two needs in one message: the second one is a click away
+            dispatcher.utter_message(response="utter_kb_also", title=also.item.title, buttons=[
+                {"title": also.item.title, "payload": "/show_item" + json.dumps({"item_id": also.id})}])
         offer_flows(dispatcher, hits)
         return events
     if confidence == "choose":

@@ -66,6 +66,24 @@ def test_answer_first_the_card_then_not_this_with_the_next_two(search, monkeypat
     assert [b["payload"] for b in not_this["buttons"]] == [f'/show_item{{"item_id": "{i.id}"}}' for i in items[1:]]
 
 
+def test_two_needs_in_one_message_add_also_with_the_second(search, monkeypatch):
+    food = next(i for i in search.content.items if "food" in i.categories and "housing" not in i.categories)
+    housing = next(i for i in search.content.items if i.categories == ["housing"] or
+                   ("housing" in i.categories and "food" not in i.categories))
+    hit = lambda i, score=0.5: type("H", (), {"item": i, "id": i.id, "score": score})()  # noqa: E731
+
+    def run(text, filters=None, top_k=3):
+        first = housing if "locks" in text and "voucher" not in text else food
+        return {"hits": [hit(first)], "confidence": "answer", "query": text}
+
+    monkeypatch.setattr(search, "run", run)
+    d = CollectingDispatcher()
+    ActionSearchKnowledge().run(d, tracker_for("needs a food bank voucher today and the landlord changed the locks"), {})
+    also = next(m for m in d.messages if m.get("response") == "utter_kb_also")
+    assert also["title"] == housing.title
+    assert also["buttons"] == [{"title": housing.title, "payload": f'/show_item{{"item_id": "{housing.id}"}}'}]
+
+
 def test_grey_zone_offers_three_buttons(search, monkeypatch):
     items = search.content.items[:3]
     hits = [type("H", (), {"item": i, "id": i.id})() for i in items]

@@ -1,0 +1,56 @@
+"""Two needs in one message ("no credit on the meter and a toddler, also UC not due till
+next week"): split the message into clauses and find a second strong need that differs
+from the first answer.
+
+``split_clauses(text)`` cuts at sentence ends, semicolons, "+", and at "also", "plus",
+"as well", "on top of that" and "and" when both sides are long enough to be a need
+(``MIN_WORDS``): "bread and butter" stays whole. ``second_need(search, text, first)``
+searches each clause and returns the best hit that is confident enough to show as a card,
+is not already in the first reply, and shares no category with the first answer.
+"""
+
+from __future__ import annotations
+
+import re
+
+MIN_WORDS = 3
+_HARD = re.compile(r"(?:[.;!?]+\s+|\s*\+\s*|\s+-\s+|\n+)")
+_SOFT = re.compile(r"\s*,?\s+(?:and\s+)?(?:also|plus|as well as|on top of that|another thing|and)\s+", re.I)
+
+
+def split_clauses(text: str, min_words: int = MIN_WORDS) -> list[str]:
+    """The clauses of ``text`` that have at least ``min_words`` words, in order."""
+    out: list[str] = []
+    for part in _HARD.split(text or ""):
+        pieces = _SOFT.split(part)
+        merged: list[str] = []
+        for piece in pieces:  # a piece too short to be a need joins the one before it
+            if merged and len(piece.split()) < min_words:
+                merged[-1] = f"{merged[-1]} and {piece}"
+            elif merged and len(merged[-1].split()) < min_words:
+                merged[-1] = f"{merged[-1]} and {piece}"
+            else:
+                merged.append(piece)
+        out += [m.strip(" ,") for m in merged if len(m.split()) >= min_words]
+    return out
+
+
+def second_need(search, text: str, first_hits: list, filters=None):
+    """A Hit for a second need in ``text``, or None. ``first_hits`` are the hits of the
+    whole message (the first one is the answer shown)."""
+    clauses = split_clauses(text)
+    if len(clauses) < 2 or not first_hits:
+        return None
+    shown = {h.id for h in first_hits}
+    first_cats = set(first_hits[0].item.categories)
+    best = None
+    for clause in clauses:
+        out = search.run(clause, filters, top_k=1)
+        if out["confidence"] not in ("answer", "show") or not out["hits"]:
+            continue
+        hit = out["hits"][0]
+        if hit.id in shown or set(hit.item.categories) & first_cats:
+            continue
+        if best is None or hit.score > best.score:
+            best = hit
+    return best

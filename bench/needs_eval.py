@@ -54,6 +54,32 @@ def evaluate(search, router, needs_by_id: dict, messages: list[dict]) -> dict:
             "no_item": no_item, "unknown": unknown, "wrong": wrong}
 
 
+def evaluate_two(search, needs_by_id: dict, messages: list[dict]) -> dict:
+    """Messages with two needs: is each need met by something in the first reply (the card,
+    its "did you mean" choices, or the "Also:" item)?"""
+    from actions.search import borough_filter
+    from knowledge_base.clauses import second_need
+
+    both = one = also_shown = also_right = 0
+    for m in messages:
+        wanted = [set(needs_by_id[n].items) if n in needs_by_id else set() for n in m["needs"]]
+        f = borough_filter(m["text"])
+        out = search.run(m["text"], f, top_k=3)
+        hits = [h.id for h in out["hits"]]
+        card = out["confidence"] in ("answer", "show")
+        shown = set(hits[:1] if card else hits if out["confidence"] == "choose" else [])
+        if card:
+            extra = second_need(search, m["text"], out["hits"], f)
+            if extra is not None:
+                also_shown += 1
+                also_right += any(extra.id in w for w in wanted)
+                shown.add(extra.id)
+        met = sum(bool(w & shown) for w in wanted)
+        both += met == 2
+        one += met >= 1
+    return {"n": len(messages), "both": both, "one": one, "also_shown": also_shown, "also_right": also_right}
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--set", help="one needs set file (default: every set in tests/eval_needs/)")
@@ -78,7 +104,16 @@ def main(argv: list[str] | None = None) -> int:
     router.warm_up()
     by_id = {n.id: n for n in needs.needs}
     for path in paths:
-        r = evaluate(search, router, by_id, load_set(path))
+        messages = load_set(path)
+        if messages and "needs" in messages[0]:
+            r = evaluate_two(search, by_id, messages)
+            n = max(r["n"], 1)
+            print(f"\n== two-need set {path.stem}: {r['n']} messages")
+            print(f"both needs met in the first reply {r['both']}/{r['n']} = {r['both'] / n:.3f}; "
+                  f"at least one {r['one']}/{r['n']} = {r['one'] / n:.3f}; 'Also:' shown {r['also_shown']}, "
+                  f"right {r['also_right']}")
+            continue
+        r = evaluate(search, router, by_id, messages)
         n = max(r["n"], 1)
         print(f"\n== needs set {path.stem}: {r['n']} messages ({len(r['no_item'])} of their needs have no item yet)")
         print(f"right help in the first reply: strict (direct answer) {r['strict']}/{r['n']} = {r['strict'] / n:.3f}; "

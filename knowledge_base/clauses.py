@@ -5,8 +5,8 @@ from the first answer.
 ``split_clauses(text)`` cuts at sentence ends, semicolons, "+", and at "also", "plus",
 "as well", "on top of that" and "and" when both sides are long enough to be a need
 (``MIN_WORDS``): "bread and butter" stays whole. ``second_need(search, text, first)``
-searches each clause and returns the best hit that is confident enough to show as a card,
-is not already in the first reply, and shares no category with the first answer.
+searches each clause and returns the best hit that is confident enough to show as a card
+and is not already in the first reply (the card or its "Not this?" items).
 """
 
 from __future__ import annotations
@@ -42,14 +42,13 @@ def second_need(search, text: str, first_hits: list, filters=None):
     if len(clauses) < 2 or not first_hits:
         return None
     shown = {h.id for h in first_hits}
-    first_cats = set(first_hits[0].item.categories)
     best = None
     for clause in clauses:
         out = search.run(clause, filters, top_k=1)
         if out["confidence"] not in ("answer", "show") or not out["hits"]:
             continue
         hit = out["hits"][0]
-        if hit.id in shown or set(hit.item.categories) & first_cats:
+        if hit.id in shown:
             continue
         if best is None or hit.score > best.score:
             best = hit

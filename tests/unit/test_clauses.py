@@ -28,10 +28,9 @@ def test_one_clause_has_no_second_need(fake_search):
     assert second_need(fake_search, "food bank voucher", out["hits"]) is None
 
 
-def test_a_second_need_differs_from_the_first_answer(fake_search):
+def test_a_second_need_is_not_already_in_the_first_reply(fake_search):
     text = "res needs a food bank voucher today and also her landlord changed the locks"
     first = fake_search.run(text)["hits"]
     hit = second_need(fake_search, text, first)
-    if hit is not None:  # the fake embedder may not find it: when it does, it must be a different need
+    if hit is not None:  # the fake embedder may not find it: when it does, it is not already shown
         assert hit.id not in {h.id for h in first}
-        assert not set(hit.item.categories) & set(first[0].item.categories)

@@ -129,3 +129,25 @@ def test_kb_coverage_without_a_map_says_what_to_do(tmp_path, capsys):
     (tmp_path / "services").mkdir()
     assert kb(["--content", str(tmp_path), "coverage"]) == 1
     assert "add needs.yml" in capsys.readouterr().err
+
+
+def test_every_labelled_set_names_real_needs_and_routes():
+    from pathlib import Path
+
+    import yaml
+
+    from knowledge_base.loader import CONTENT_DIR
+    from knowledge_base.risk import NONE, load_routes
+
+    root = Path(__file__).resolve().parents[2]
+    needs, _ = load_needs(CONTENT_DIR)
+    ids = {n.id for n in needs.needs}
+    for path in sorted((root / "tests" / "eval_needs").glob("*.yml")):
+        for m in yaml.safe_load(path.read_text())["messages"]:
+            assert set(m.get("needs") or [m["need"]]) <= ids, (path.name, m)
+    routes = {r.id for r in load_routes().routes} | {NONE}
+    for path in sorted((root / "tests" / "eval_routing").glob("*.yml")):
+        texts = [m["text"] for m in yaml.safe_load(path.read_text())["messages"]]
+        assert len(texts) == len(set(texts)), path.name
+        for m in yaml.safe_load(path.read_text())["messages"]:
+            assert {m["route"], *(m.get("also") or [])} <= routes, (path.name, m)

@@ -70,6 +70,17 @@ def borough_filter(text: str):
     return Filters(borough=named.pop()) if len(named) == 1 else None
 
 
+def requested_refresher(text: str) -> str | None:
+    """The id of the refresher a typed message asks for in free words, if any."""
+    from knowledge_base import refreshers as R
+
+    try:
+        module = R.default_engine().requested(text)
+    except R.RefresherError:
+        return None
+    return module.id if module else None
+
+
 def search_for(text: str) -> dict[str, Any]:
     """The shipped search for a worker's message (borough named in it as a filter)."""
     return get_search().run(text, borough_filter(text), top_k=3)
@@ -126,6 +137,11 @@ class ActionSearchKnowledge(Action):
         opened = decision_events(dispatcher, tracker, text)
         if opened is not None:  # safeguarding interrupt: critical rules and the guide, in this same reply
             return opened
+        refresher = requested_refresher(text)
+        if refresher is not None:  # "quick refresher on open questions": the card, not a search
+            from .refreshers import show_refresher
+
+            return show_refresher(dispatcher, tracker, refresher)
         events = answer_search(dispatcher, text)
         return events + offer_after_answer(dispatcher, tracker, events)
 

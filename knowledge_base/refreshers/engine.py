@@ -71,6 +71,15 @@ class RefresherEngine:
                 best, best_key = m, key
         return best
 
+    def requested(self, text: str) -> Refresher | None:
+        """The refresher a typed message asks for ("quick refresher on open questions",
+        "doing a session in 10 minutes on eviction"), or None when it asks for none."""
+        said = f" {_norm(text)} "
+        if not any(f" {_norm(w)} " in said for w in self.messages.request_words):
+            return None
+        words = set(said.split()) - {_norm(w) for w in self.messages.request_words} - _COMMON
+        return self.find(" ".join(sorted(words))) if words else None
+
     def card(self, id_or_topic: str) -> CardView:
         m = self.find(id_or_topic)
         if m is None:

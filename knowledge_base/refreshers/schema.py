@@ -79,6 +79,9 @@ class RefresherMessages(Strict):
     finished: str = Field(description="Template with {score} and {total}")
     all_correct: str
     some_wrong: str
+    # words that make a typed message a request for a refresher ("refresh me on ...",
+    # "doing a session in 10 minutes on ..."), checked before it is searched
+    request_words: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _all_labels(self):

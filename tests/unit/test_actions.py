@@ -137,3 +137,10 @@ def test_a_named_borough_filters_the_search(search):
     assert borough_filter("hackney or newham food bank") is None
     hits = search.run("food bank", borough_filter("food bank newham"), top_k=10)["hits"]
     assert all({"newham", "london", "national"} & set(h.item.boroughs) for h in hits)
+
+
+def test_a_refresher_asked_for_in_free_words_shows_its_card_not_a_search(search):
+    d = CollectingDispatcher()
+    events = ActionSearchKnowledge().run(d, tracker_for("quick refresher on open questions"), {})
+    assert d.messages[0]["response"] == "utter_refresher_card"
+    assert any(e.get("name") == "refreshers_offered" and "core-conversations" in e["value"] for e in events)

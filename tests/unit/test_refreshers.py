@@ -211,3 +211,15 @@ def test_module_api_over_shipped_content():
     turn = R.quick_check_answer(turn.state, "2")
     assert turn.view.number == 2
     assert R.related_refresher("illegal-eviction-lockout").id == "eviction-homelessness"
+
+
+@pytest.mark.parametrize("text, wanted", [
+    ("quick refresher on open questions", "core-conversations"),
+    ("doing a session in 10 minutes on eviction", "eviction-homelessness"),
+    ("can you recap the immigration advice rules", "immigration-advice-boundaries"),
+    ("res needs a food bank voucher", None),
+    ("lost his job, how does he claim UC", None),
+])
+def test_a_refresher_is_found_from_free_words(text, wanted):
+    found = R.default_engine().requested(text)
+    assert (found.id if found else None) == wanted

@@ -16,7 +16,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from knowledge_base.clauses import second_need
-from knowledge_base.present import answer_fields
+from knowledge_base.present import answer_fields, asks_how_to_refer, referral_fields
 
 from .knowledge import get_search
 
@@ -98,6 +98,9 @@ def answer_search(dispatcher: CollectingDispatcher, text: str, out: dict[str, An
         events = utter_item(dispatcher, hits[0].item, log_id)
         if confidence == "show":
             dispatcher.utter_message(response="utter_kb_check_fits")
+        referral = referral_fields(hits[0].item) if asks_how_to_refer(text) else None
+        if referral:  # "what info does the foodbank need": the service's own referral route
+            dispatcher.utter_message(response="utter_kb_referral", **referral)
         if len(hits) > 1:
             dispatcher.utter_message(response="utter_kb_not_this", buttons=[
                 {"title": h.item.title, "payload": "/show_item" + json.dumps({"item_id": h.id})} for h in hits[1:3]])

@@ -4,8 +4,39 @@ wording around them lives in the Rasa responses (bot/domain/knowledge.yml)."""
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 
-from .schema import Contact, Guidance, Service
+import yaml
+
+from common.paths import WORDING_DIR
+
+from .schema import Contact, Guidance, Service, ShortLine, Strict
+
+
+class SearchWording(Strict):
+    """``content/wording/search.yml``."""
+
+    referral_question_words: list[ShortLine]
+
+
+@lru_cache(maxsize=1)
+def search_wording() -> SearchWording:
+    return SearchWording.model_validate(yaml.safe_load((WORDING_DIR / "search.yml").read_text(encoding="utf-8")))
+
+
+def asks_how_to_refer(text: str) -> bool:
+    said = " ".join((text or "").lower().replace("\u2019", "'").split())
+    return any(w.lower() in said for w in search_wording().referral_question_words)
+
+
+def referral_fields(item: Service | Guidance) -> dict | None:
+    """Values for ``utter_kb_referral``: how a service takes referrals, from its own
+    ``referral:`` block; None when it has none."""
+    ref = getattr(item, "referral", None)
+    if ref is None:
+        return None
+    return {"title": item.title, "how": ref.how, "needs": "; ".join(ref.needs) or "-",
+            "reply_time": ref.expected_response or "-"}
 
 
 def format_contact(c: Contact) -> str:

@@ -144,3 +144,20 @@ def test_a_refresher_asked_for_in_free_words_shows_its_card_not_a_search(search)
     events = ActionSearchKnowledge().run(d, tracker_for("quick refresher on open questions"), {})
     assert d.messages[0]["response"] == "utter_refresher_card"
     assert any(e.get("name") == "refreshers_offered" and "core-conversations" in e["value"] for e in events)
+
+
+def test_how_to_refer_questions_are_answered_from_the_referral_block(search, monkeypatch):
+    from knowledge_base.present import search_wording
+
+    assert search_wording().referral_question_words  # the wording file loads strictly
+    service = next(i for i in search.content.items if getattr(i, "referral", None) is not None)
+    hit = type("H", (), {"item": service, "id": service.id, "score": 0.5})()
+    monkeypatch.setattr(search, "run", lambda text, filters=None, top_k=3: {"hits": [hit], "confidence": "answer",
+                                                                               "query": text})
+    d = CollectingDispatcher()
+    ActionSearchKnowledge().run(d, tracker_for("what info does the foodbank need"), {})
+    ref = next(m for m in d.messages if m.get("response") == "utter_kb_referral")
+    assert ref["how"] == service.referral.how and ref["title"] == service.title
+    d = CollectingDispatcher()
+    ActionSearchKnowledge().run(d, tracker_for("food bank near the station"), {})
+    assert not any(m.get("response") == "utter_kb_referral" for m in d.messages)

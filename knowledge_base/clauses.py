@@ -43,8 +43,9 @@ def second_need(search, text: str, first_hits: list, filters=None):
         return None
     shown = {h.id for h in first_hits}
     best = None
-    for clause in clauses:
-        out = search.run(clause, filters, top_k=1)
+    run_many = getattr(search, "run_many", None)  # one encoder call for all the clauses
+    outs = run_many(clauses, filters, top_k=1) if run_many else [search.run(c, filters, top_k=1) for c in clauses]
+    for out in outs:
         if out["confidence"] not in ("answer", "show") or not out["hits"]:
             continue
         hit = out["hits"][0]

@@ -110,19 +110,24 @@ class DenseRetriever:
             self.index = load_index(self.index_dir)
 
     def run(self, query: str, k: int = 60) -> dict[str, dict[str, float]]:
-        vec = self.embedder.run([query])["embeddings"]
+        return {"scores": self.run_many([query], k)[0]}
+
+    def run_many(self, queries: list[str], k: int = 60) -> list[dict[str, float]]:
+        """Scores for several queries from one encoder call and one FAISS search."""
+        vecs = self.embedder.run(queries)["embeddings"]
         k = min(k * 3, self.index.faiss_index.ntotal)
-        scores: dict[str, float] = {}
+        out: list[dict[str, float]] = [{} for _ in queries]
         if k <= 0:
-            return {"scores": scores}
-        sims, ids = self.index.faiss_index.search(vec, k)
-        for s, i in zip(sims[0], ids[0]):
-            if i < 0:
-                continue
-            item_id = self.index.rows[i]
-            if s > scores.get(item_id, -1.0):
-                scores[item_id] = float(s)
-        return {"scores": scores}
+            return out
+        sims, ids = self.index.faiss_index.search(vecs, k)
+        for scores, row_sims, row_ids in zip(out, sims, ids):
+            for s, i in zip(row_sims, row_ids):
+                if i < 0:
+                    continue
+                item_id = self.index.rows[i]
+                if s > scores.get(item_id, -1.0):
+                    scores[item_id] = float(s)
+        return out
 
 
 class BM25Retriever:
@@ -216,21 +221,33 @@ class KnowledgeSearch:
         """Returns ``{"hits": list[Hit], "confidence": "answer"|"show"|"choose"|"none", "query": str}``:
         ``answer`` a confident card, ``show`` the best card marked "check it fits", ``choose``
         three choices (nearly tied, different needs), ``none`` nothing fits."""
+        return self.run_many([query], filters, top_k)[0]
+
+    def run_many(self, queries: list[str], filters: Filters | None = None, top_k: int = 3) -> list[dict]:
+        """``run`` for several queries (the clauses of one message) with one encoder call."""
         if not self._warm:
             self.warm_up()
-        query = " ".join((query or "").split())[:MAX_QUERY_CHARS]
-        if not any(ch.isalnum() for ch in query):
-            return {"hits": [], "confidence": "none", "query": query}
-        expanded = self.thesaurus.expand(query)
+        queries = [" ".join((q or "").split())[:MAX_QUERY_CHARS] for q in queries]
+        live = [q for q in queries if any(ch.isalnum() for ch in q)]
+        expanded = {q: self.thesaurus.expand(q) for q in live}
         n = self.settings.candidates
-        dense = self.dense.run(expanded, n)["scores"] if self.mode != "bm25" else {}
-        lexical = self.bm25.run(expanded, n)["scores"] if self.mode != "dense" else {}
-        ranked = self.ranker.run(dense, lexical)["ranked"]
-        if self.mode == "bm25":
-            ranked.sort(key=lambda r: -r[3])
+        dense_all = (dict(zip(live, self.dense.run_many([expanded[q] for q in live], n)))
+                     if self.mode != "bm25" and live else {})
         filters = filters or Filters()
-        hits = [Hit(self.items[i], f, d, b) for i, f, d, b in ranked if i in self.items and filters.accepts(self.items[i])]
-        return {"hits": hits[:top_k], "confidence": self._confidence(hits), "query": query}
+        results = []
+        for query in queries:
+            if query not in expanded:
+                results.append({"hits": [], "confidence": "none", "query": query})
+                continue
+            dense = dense_all.get(query, {})
+            lexical = self.bm25.run(expanded[query], n)["scores"] if self.mode != "dense" else {}
+            ranked = self.ranker.run(dense, lexical)["ranked"]
+            if self.mode == "bm25":
+                ranked.sort(key=lambda r: -r[3])
+            hits = [Hit(self.items[i], f, d, b) for i, f, d, b in ranked
+                    if i in self.items and filters.accepts(self.items[i])]
+            results.append({"hits": hits[:top_k], "confidence": self._confidence(hits), "query": query})
+        return results
 
     def _confidence(self, hits: list[Hit]) -> Confidence:
         if not hits:

@@ -77,6 +77,7 @@ def test_two_needs_in_one_message_add_also_with_the_second(search, monkeypatch):
         return {"hits": [hit(first)], "confidence": "answer", "query": text}
 
     monkeypatch.setattr(search, "run", run)
+    monkeypatch.setattr(search, "run_many", lambda queries, filters=None, top_k=3: [run(q) for q in queries])
     d = CollectingDispatcher()
     ActionSearchKnowledge().run(d, tracker_for("needs a food bank voucher today and the landlord changed the locks"), {})
     also = next(m for m in d.messages if m.get("response") == "utter_kb_also")

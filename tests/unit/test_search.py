@@ -141,3 +141,11 @@ def _hit(item_id, score, categories):
 def test_calibration_lines(fake_search, scores_and_cats, expected):
     hits = [_hit(f"i{n}", s, c) for n, (s, c) in enumerate(scores_and_cats)]
     assert fake_search._confidence(hits) == expected
+
+
+def test_run_many_gives_what_run_gives_for_each_query(fake_search):
+    queries = ["food bank voucher", "", "landlord changed the locks"]
+    many = fake_search.run_many(queries)
+    for q, out in zip(queries, many):
+        one = fake_search.run(q)
+        assert [h.id for h in out["hits"]] == [h.id for h in one["hits"]] and out["confidence"] == one["confidence"]

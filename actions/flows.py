@@ -177,7 +177,7 @@ class ValidateFlowForm(FormValidationAction):
                 dispatcher: CollectingDispatcher, tracker: Tracker) -> dict[str, Any]:
         # Safeguarding interrupt: a disclosure inside a guide that is not itself a risk
         # guide opens the disclosure's guide (the interrupted one is offered again later).
-        if state.get("flow") not in risk_flows() and len(text.split()) >= 3:
+        if len(text.split()) >= 3 and state.get("flow") not in risk_flows():
             decision = route_of(text)
             if decision.is_risk:
                 slots = interrupt_slots(dispatcher, tracker, decision)

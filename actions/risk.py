@@ -20,7 +20,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
-from knowledge_base.risk import NONE, RiskDecision, RiskRouter, load_routes, with_everyday_items
+from knowledge_base.risk import NONE, RiskDecision, RiskRouter
 
 from .knowledge import get_search
 
@@ -37,7 +37,7 @@ def get_router() -> RiskRouter:
     search = get_search()
     with _lock:
         if _router is None or _router_for is not search:
-            router = RiskRouter(search.embedder, with_everyday_items(load_routes(), search.items.values()))
+            router = RiskRouter.shipped(search.embedder, search.items.values())
             router.warm_up()
             _router, _router_for = router, search
         return _router
@@ -105,7 +105,7 @@ def interrupt_slots(dispatcher: CollectingDispatcher, tracker: Tracker, decision
 
 
 def risk_flows() -> set[str]:
-    return {r.flow for r in load_routes().routes if r.flow}
+    return get_router().risk_flows()
 
 
 def decision_events(dispatcher: CollectingDispatcher, tracker: Tracker, text: str) -> list[dict[str, Any]] | None:

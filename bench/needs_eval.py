@@ -89,9 +89,9 @@ def main(argv: list[str] | None = None) -> int:
     if not paths:
         print("no needs sets in tests/eval_needs/ yet", file=sys.stderr)
         return 0
-    from knowledge_base.loader import CONTENT_DIR, load_content
+    from knowledge_base.loader import CONTENT_DIR
     from knowledge_base.needs import load_needs
-    from knowledge_base.risk import RiskRouter, load_routes, with_everyday_items
+    from knowledge_base.risk import RiskRouter
     from knowledge_base.search import KnowledgeSearch
 
     needs, problems = load_needs(CONTENT_DIR)
@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     search = KnowledgeSearch.create()
     search.warm_up()
-    router = RiskRouter(search.embedder, with_everyday_items(load_routes(), load_content().items))
+    router = RiskRouter.shipped(search.embedder, search.items.values())
     router.warm_up()
     by_id = {n.id: n for n in needs.needs}
     for path in paths:

@@ -95,11 +95,9 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     from knowledge_base.embedders import FakeEmbedder, make_embedder
     from knowledge_base.loader import load_content
-    from knowledge_base.risk import RiskRouter, load_routes, with_everyday_items
+    from knowledge_base.risk import RiskRouter
 
-    # the router as the action server builds it: the routes plus the everyday items
-    routes = with_everyday_items(load_routes(), load_content().items)
-    router = RiskRouter(FakeEmbedder() if args.fake else make_embedder(), routes)
+    router = RiskRouter.shipped(FakeEmbedder() if args.fake else make_embedder(), load_content().items)
     router.warm_up()
     paths = [Path(args.set)] if args.set else routing_sets()
     if not paths:

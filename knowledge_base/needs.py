@@ -52,31 +52,36 @@ class NeedsFile(Strict):
 
 def load_needs(content_dir: Path | str) -> tuple[NeedsFile | None, list[Problem]]:
     """The needs map and its schema problems; ``(None, [])`` when the folder has none."""
+    needs, problems, _ = _read(content_dir)
+    return needs, problems
+
+
+def _read(content_dir: Path | str) -> tuple[NeedsFile | None, list[Problem], yaml.Node | None]:
+    """(map, schema problems, node tree for line numbers), from one read of the file."""
     path = Path(content_dir) / NEEDS_FILE
+    root = None
     if not path.exists():
-        return None, []
+        return None, [], None
     name = display_path(path)
     text = path.read_text(encoding="utf-8")
     try:
         root, data = yaml.compose(text), yaml.safe_load(text)
-        return NeedsFile.model_validate(data), []
+        return NeedsFile.model_validate(data), [], root
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        return None, [Problem(name, mark.line + 1 if mark else 1, f"YAML syntax: {exc}")]
+        return None, [Problem(name, mark.line + 1 if mark else 1, f"YAML syntax: {exc}")], None
     except ValidationError as exc:
         return None, [Problem(name, node_line(root, e["loc"]), f"{'.'.join(map(str, e['loc']))}: {e['msg']}",
-                              hint="see docs/trainer-guide.md, 'The needs map'") for e in exc.errors()]
+                              hint="see docs/trainer-guide.md, 'The needs map'") for e in exc.errors()], root
 
 
 def needs_problems(content_dir: Path | str, items: dict, today: dt.date | None = None) -> list[Problem]:
     """Schema and cross checks of ``needs.yml`` against the items (``{id: item}``)."""
     today = today or dt.date.today()
-    needs, problems = load_needs(content_dir)
+    needs, problems, root = _read(content_dir)
     if needs is None:
         return problems
-    path = Path(content_dir) / NEEDS_FILE
-    name = display_path(path)
-    root = yaml.compose(path.read_text(encoding="utf-8"))
+    name = display_path(Path(content_dir) / NEEDS_FILE)
     out: list[Problem] = []
     seen: set[str] = set()
     used: set[str] = set()

@@ -147,8 +147,16 @@ class RiskRouter:
         self._warm = False
 
     @classmethod
-    def from_file(cls, embedder: Embedder, path: Path | str = ROUTES_FILE, **kw) -> "RiskRouter":
-        return cls(embedder, load_routes(path), **kw)
+    def shipped(cls, embedder: Embedder, items, **kw) -> "RiskRouter":
+        """The router as the action server runs it: the shipped routes, with the titles of
+        ``items`` (the knowledge base's items) as extra "no guide" examples."""
+        return cls(embedder, with_everyday_items(load_routes(), items), **kw)
+
+    def risk_flows(self) -> set[str]:
+        """The guides the routes open (read from the routes loaded at warm-up)."""
+        if not self._warm:
+            self.warm_up()
+        return {r.flow for r in self.routes.routes if r.flow}
 
     def warm_up(self) -> None:
         with self._lock:

@@ -9,9 +9,9 @@ pytestmark = pytest.mark.integration
 def router():
     from knowledge_base.embedders import make_embedder
     from knowledge_base.loader import load_content
-    from knowledge_base.risk import RiskRouter, load_routes, with_everyday_items
+    from knowledge_base.risk import RiskRouter
 
-    r = RiskRouter(make_embedder(), with_everyday_items(load_routes(), load_content().items))
+    r = RiskRouter.shipped(make_embedder(), load_content().items)
     r.warm_up()
     return r
 

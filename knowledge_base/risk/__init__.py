@@ -7,8 +7,8 @@ matched on word forms (``cues``) and example disclosures compared by meaning.
     decision.flow, decision.alternatives, decision.reason()
 """
 
-from .router import ROUTES_FILE, Nearest, RiskDecision, RiskRouter, RouterSettings, load_routes, with_everyday_items
+from .router import ROUTES_FILE, Nearest, RiskDecision, RiskRouter, RouterSettings, load_routes, everyday_examples
 from .schema import NONE, NotRisk, RiskRoutes, Route
 
-__all__ = ["ROUTES_FILE", "NONE", "Nearest", "RiskDecision", "RiskRouter", "RouterSettings", "load_routes", "with_everyday_items",
+__all__ = ["ROUTES_FILE", "NONE", "Nearest", "RiskDecision", "RiskRouter", "RouterSettings", "load_routes", "everyday_examples",
            "NotRisk", "RiskRoutes", "Route"]

@@ -7,8 +7,10 @@ in ``warm_up()``, and ``run(text) -> RiskDecision``. Evidence, per route:
   ``cue_weight`` (at most two count);
 * **examples**: a multinomial logistic regression over every example, on the sentence
   embedding (the same embedder as search) beside hashed stemmed words and word pairs;
-  ``not_risk.examples`` form the route ``none``. Fitted at ``warm_up()`` in well under a
-  second.
+  ``not_risk.examples`` form the route ``none``, and the everyday items' titles and
+  needs' examples a second "no guide" class (``everyday_examples``). Fitted at
+  ``warm_up()`` in well under a second. The nearest examples also vote directly
+  (``knn_weight``), so a message close to one trainer example follows it.
 
 The best route wins when it beats ``none`` by ``margin``; a second route within ``tie``
 of it, or whose own cue matched too, is offered beside it (the first reply then gives the 999 rule and both guides).
@@ -40,9 +42,12 @@ class RouterSettings:
     l2: float = 0.001        # weight decay of the example classifier
     lexical_weight: float = 1.5  # weight of the word features beside the embedding
     cue_weight: float = 0.5  # added to a route's probability per matched cue (two at most)
-    margin: float = 0.15     # best route minus the "none" route must exceed this
+    margin: float = 0.05     # best route minus the "none" route must exceed this
     floor: float = 0.0       # below this probability, examples alone never start a guide
     tie: float = 0.15        # a second route this close is offered too
+    knn_weight: float = 0.3  # share of the nearest-examples vote beside the classifier
+    knn_k: int = 5           # how many nearest examples vote
+    knn_temperature: float = 0.05  # lower: the very nearest example counts more
 
 
 @dataclass(frozen=True)
@@ -128,20 +133,28 @@ def load_routes(path: Path | str = ROUTES_FILE) -> RiskRoutes:
 RISK_CATEGORIES = frozenset({"safeguarding", "domestic-abuse", "mental-health"})
 
 
-def with_everyday_items(routes: RiskRoutes, items) -> RiskRoutes:
-    """The routes plus the titles of the knowledge base's everyday items (benefits,
-    housing, food ...) as "no guide" examples: every need the content covers votes
-    against opening a guide, and grows with the content."""
-    everyday = [i.title for i in items if not set(i.categories) & RISK_CATEGORIES]
-    return routes.model_copy(update={"not_risk": routes.not_risk.model_copy(update={
-        "examples": [*routes.not_risk.examples, *everyday]})})
+EVERYDAY = "none-everyday"  # a second "no guide" class: everyday needs, beside the questions
+
+
+def everyday_examples(items, needs=()) -> list[str]:
+    """The titles of the knowledge base's everyday items (benefits, housing, food ...)
+    and the worker-worded examples of the everyday needs in the needs map: every need
+    the content covers votes against opening a guide, and grows with the content. A need
+    is everyday when it is outside the safeguarding area and none of its items is about
+    risk. They form their own class beside ``not_risk.examples`` (the questions about risk
+    topics), so that hundreds of them do not drown the questions: both count as "none"."""
+    items = list(items)
+    risky = {i.id for i in items if set(i.categories) & RISK_CATEGORIES}
+    return [i.title for i in items if i.id not in risky] + [
+        e for n in needs if n.area != "safeguarding" and not risky & set(n.items) for e in n.examples]
 
 
 class RiskRouter:
     def __init__(self, embedder: Embedder, routes: RiskRoutes | None = None,
-                 settings: RouterSettings | None = None):
+                 settings: RouterSettings | None = None, everyday: list[str] | tuple[str, ...] = ()):
         self.embedder = embedder
         self._routes = routes
+        self._everyday = list(everyday)
         self.settings = settings or RouterSettings()
         self._lock = threading.Lock()
         self._warm = False
@@ -149,8 +162,12 @@ class RiskRouter:
     @classmethod
     def shipped(cls, embedder: Embedder, items, **kw) -> "RiskRouter":
         """The router as the action server runs it: the shipped routes, with the titles of
-        ``items`` (the knowledge base's items) as extra "no guide" examples."""
-        return cls(embedder, with_everyday_items(load_routes(), items), **kw)
+        ``items`` (the knowledge base's items) and the everyday needs' examples as extra "no
+        guide" examples."""
+        from ..needs import load_needs
+
+        needs, _ = load_needs(CONTENT_DIR)
+        return cls(embedder, load_routes(), everyday=everyday_examples(items, needs.needs if needs else ()), **kw)
 
     def risk_flows(self) -> set[str]:
         """The guides the routes open (read from the routes loaded at warm-up)."""
@@ -173,15 +190,17 @@ class RiskRouter:
                 labels += [r.id] * len(r.examples)
             self.texts += routes.not_risk.examples
             labels += [NONE] * len(routes.not_risk.examples)
+            self.texts += self._everyday
+            labels += [EVERYDAY] * len(self._everyday)
             self.labels = np.array(labels)
-            self.order = [r.id for r in routes.routes] + [NONE]
+            self.order = [r.id for r in routes.routes] + [NONE] + ([EVERYDAY] if self._everyday else [])
             self.frames = [C.words(f) for f in routes.not_risk.question_frames]
             self.disclosing = set(C.words(" ".join(routes.not_risk.disclosure_words)))
             self.embedder.warm_up()
             self.vectors = self.embedder.run(self.texts)["embeddings"]
             features = np.hstack([self.vectors, _lexical(self.texts, self.settings.lexical_weight)])
-            self.weights, self.bias = _fit_softmax(features, np.array([self.order.index(x) for x in labels]),
-                                                   len(self.order), self.settings.l2)
+            self.label_index = np.array([self.order.index(x) for x in labels])
+            self.weights, self.bias = _fit_softmax(features, self.label_index, len(self.order), self.settings.l2)
             self._warm = True
 
     def is_question_about(self, said: list[str]) -> bool:
@@ -195,9 +214,20 @@ class RiskRouter:
         logits = np.concatenate([q, _lexical([text], self.settings.lexical_weight)[0]]) @ self.weights + self.bias
         probs = np.exp(logits - logits.max())
         probs /= probs.sum()
+        s = self.settings
+        if s.knn_weight:
+            # the nearest examples vote too, the nearer the stronger: a message almost
+            # identical to a trainer's example follows it, whatever its single words say
+            near = np.argsort(-sims)[:s.knn_k]
+            votes = np.exp((sims[near] - sims[near[0]]) / s.knn_temperature)
+            knn = np.zeros(len(self.order))
+            np.add.at(knn, self.label_index[near], votes / votes.sum())
+            probs = (1 - s.knn_weight) * probs + s.knn_weight * knn
         scores = {route: float(probs[i]) for i, route in enumerate(self.order)}
+        scores[NONE] += scores.pop(EVERYDAY, 0.0)
         top = np.argsort(-sims)[:5]
-        nearest = tuple(Nearest(self.texts[i], str(self.labels[i]), round(float(sims[i]), 3)) for i in top)
+        nearest = tuple(Nearest(self.texts[i], NONE if self.labels[i] == EVERYDAY else str(self.labels[i]),
+                                round(float(sims[i]), 3)) for i in top)
         return scores, nearest
 
     def run(self, text: str) -> RiskDecision:
@@ -214,7 +244,7 @@ class RiskRouter:
             return RiskDecision(NONE, None, cues=hits)
         emb, nearest = self._example_scores(text)
         s = self.settings
-        scores = {r: emb[r] + s.cue_weight * min(len(hits.get(r, [])), 2) for r in self.order if r != NONE}
+        scores = {r: emb[r] + s.cue_weight * min(len(hits.get(r, [])), 2) for r in self.order if r not in (NONE, EVERYDAY)}
         ranked = sorted(scores, key=lambda r: -scores[r])
         best = ranked[0]
         out = {**{r: round(v, 4) for r, v in scores.items()}, NONE: round(emb[NONE], 4)}

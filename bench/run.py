@@ -30,7 +30,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.search_eval import ROOT, build_rate, latency, load_checked, percentile, score
+import yaml
+
+from bench.search_eval import ROOT, build_rate, latency, latency_with_second_need, load_checked, percentile, score
 
 RESULTS = ROOT / "bench" / "results"
 STOCK_DIR = RESULTS / "stock-bot"  # git-ignored; `rasa init` output reused between runs
@@ -38,7 +40,7 @@ RASA_BIN = ROOT / ".venv-rasa" / "bin" / "rasa"
 SYNTHETIC_N = 100_000
 
 REQUIRED_KEYS = (
-    "hit1", "hit3", "mrr", "bm25_hit1", "bm25_hit3", "search_p50_ms", "search_p95_ms", "search100k_p95_ms",
+    "hit1", "hit3", "mrr", "bm25_hit1", "bm25_hit3", "search_p50_ms", "search_p95_ms", "search_second_p95_ms", "search100k_p95_ms",
     "build_items_per_s", "encode_limit_items_per_s", "seq_p50_ms", "seq_p95_ms", "stock_seq_p50_ms",
     "stock_seq_p95_ms", "conc10_msg_per_s", "conc10_p95_ms", "stock_conc10_msg_per_s", "stock_conc10_p95_ms",
     "conc50_msg_per_s", "conc50_p95_ms", "startup_s", "rss_actions_mb", "rss_rasa_mb", "frontdoor_p95_ms",
@@ -113,6 +115,12 @@ def search_stage(r: dict, why: dict, queries, content, emb) -> None:
     lat = latency(searches["hybrid"], queries, rounds=2)
     r.update(search_p50_ms=lat["p50_ms"], search_p95_ms=lat["p95_ms"])
     print(f"  hybrid search p50 {lat['p50_ms']:.1f} ms, p95 {lat['p95_ms']:.1f} ms ({lat['samples']} queries)")
+    two = ROOT / "tests" / "eval_needs" / "two-needs-dev.yml"
+    texts = [q.text for q in queries] + [m["text"] for m in yaml.safe_load(two.read_text(encoding="utf-8"))["messages"]]
+    lat = latency_with_second_need(searches["hybrid"], texts)
+    r.update(search_second_p50_ms=lat["p50_ms"], search_second_p95_ms=lat["p95_ms"])
+    print(f"  search + second-need search p50 {lat['p50_ms']:.1f} ms, p95 {lat['p95_ms']:.1f} ms "
+          f"({lat['samples']} messages: the dev set and the two-need set)")
     one_thread_latency(r, searches["hybrid"], queries)
     rate = build_rate(content, emb)
     r.update(build_items_per_s=rate["build_items_per_s"], encode_limit_items_per_s=rate["encode_limit_items_per_s"])
@@ -222,8 +230,6 @@ def search_100k(r: dict, queries, content, emb, n: int = SYNTHETIC_N) -> None:
 
 def _unavailable_text() -> str:
     """The start of the channel's 'assistant unavailable' reply (utter_assistant_unavailable)."""
-    import yaml
-
     domain = yaml.safe_load((ROOT / "bot" / "domain" / "core.yml").read_text())
     return domain["responses"]["utter_assistant_unavailable"][0]["text"][:60]
 
@@ -498,6 +504,7 @@ def targets(r: dict) -> list[tuple[str, bool | None]]:
         ("sequential message p50 <= 1.3 x stock", cmp(r.get("seq_p50_ms"), "<=", stock_p50 and 1.3 * stock_p50)),
         ("10 concurrent throughput >= stock", cmp(r.get("conc10_msg_per_s"), ">=", r.get("stock_conc10_msg_per_s"))),
         ("warm search p95 <= 20 ms", cmp(r.get("search_p95_ms"), "<=", 20)),
+        ("search + second need p95 <= 20 ms", cmp(r.get("search_second_p95_ms"), "<=", 20)),
         ("100 000 services search p95 <= 30 ms", cmp(r.get("search100k_p95_ms"), "<=", 30)),
         ("index build >= 180 items/s", cmp(r.get("build_items_per_s"), ">=", 180)),
         ("all processes ready <= 30 s", cmp(r.get("startup_s"), "<=", 30)),
@@ -527,6 +534,9 @@ def format_table(r: dict, why: dict | None = None) -> str:
         (f"Warm search p50 / p95, {g('items') or 'shipped'} items (encode + retrieve + fuse)",
          f"{_f(g('search_p50_ms'), '.1f')} / {_f(g('search_p95_ms'), '.1f')} ms", "", "p95 <= 20 ms",
          _met(t["warm search p95 <= 20 ms"])),
+        ("Warm search + second-need search p50 / p95 (dev set and two-need messages)",
+         f"{_f(g('search_second_p50_ms'), '.1f')} / {_f(g('search_second_p95_ms'), '.1f')} ms", "", "p95 <= 20 ms",
+         _met(t["search + second need p95 <= 20 ms"])),
         ("Same, torch limited to 1 thread (diagnostic, not shipped)",
          f"{_f(g('search_1thread_p50_ms'), '.1f')} / {_f(g('search_1thread_p95_ms'), '.1f')} ms",
          f"shipped: {_f(g('torch_threads'), '.0f')} torch threads", "", ""),

@@ -99,6 +99,26 @@ def latency(ks, queries: list[Query], rounds: int = 3) -> dict:
     return {"p50_ms": percentile(times, 50), "p95_ms": percentile(times, 95), "samples": len(times)}
 
 
+def latency_with_second_need(ks, texts: list[str], rounds: int = 2) -> dict:
+    """What the search action does for one message: the search, then the second-need
+    search over its clauses (``knowledge_base.clauses.second_need``)."""
+    from knowledge_base.clauses import second_need
+
+    def once(text: str) -> None:
+        out = ks.run(text)
+        second_need(ks, text, out["hits"])
+
+    for text in texts[:20]:
+        once(text)
+    times = []
+    for _ in range(rounds):
+        for text in texts:
+            t = time.perf_counter()
+            once(text)
+            times.append((time.perf_counter() - t) * 1000)
+    return {"p50_ms": percentile(times, 50), "p95_ms": percentile(times, 95), "samples": len(times)}
+
+
 def build_rate(content, embedder, rounds: int = 3) -> dict:
     """Index build from scratch with a loaded model (loading is a fixed ~4 s, which `kb build`
     reports separately). Each figure is the median of ``rounds`` runs: one build of

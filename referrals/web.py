@@ -34,7 +34,10 @@ HERE = Path(__file__).resolve().parent
 
 def create_router(get_current_user: Callable, verify_csrf: Callable, *,
                   service: ReferralService | Callable[[], ReferralService] | None = None,
-                  csrf_token: Callable[[Request], str | None] | None = None) -> APIRouter:
+                  csrf_token: Callable[[Request], str | None] | None = None,
+                  public: Callable | None = None) -> APIRouter:
+    """``get_current_user`` guards every staff route; ``public`` marks the two reply
+    routes a receiving service opens from its e-mail, whose guard is the signed token."""
     templates = Jinja2Templates(directory=HERE / "templates")
     router = APIRouter()
     holder: dict[str, ReferralService] = {}
@@ -109,11 +112,13 @@ def create_router(get_current_user: Callable, verify_csrf: Callable, *,
         except WrongState as exc:
             return message(request, str(exc), 409)
 
-    @router.get("/referrals/ack/{token}", response_class=HTMLResponse)
+    token_routes = [Depends(public)] if public else []
+
+    @router.get("/referrals/ack/{token}", response_class=HTMLResponse, dependencies=token_routes)
     def ack_page(request: Request, token: str):
         return _ack(request, token, None)
 
-    @router.post("/referrals/ack/{token}", response_class=HTMLResponse)
+    @router.post("/referrals/ack/{token}", response_class=HTMLResponse, dependencies=token_routes)
     async def ack_reply(request: Request, token: str):
         form = await request.form()
         return await run_in_threadpool(_ack, request, token, str(form.get("status", "")))

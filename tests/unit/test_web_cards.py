@@ -2,7 +2,7 @@
 
 import pytest
 
-import web.app as webapp
+import web.routes.chat as webapp
 
 pytestmark = pytest.mark.unit
 

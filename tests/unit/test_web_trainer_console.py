@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-import web.app as webapp
+import web.routes.trainer as trainer_routes
 from knowledge_base.embedders import FakeEmbedder
 from knowledge_base.gaps import gap_report, log_search
 from web import auth
@@ -37,10 +37,24 @@ def test_gaps_are_listed_for_trainers(tmp_path):
 
 
 def test_try_a_question_shows_ranked_items(tmp_path, monkeypatch, fake_search):
-    monkeypatch.setitem(webapp._trial, "ks", fake_search)
-    c, _ = client_for(tmp_path, "trainer")
-    page = c.get("/trainer", params={"q": "food bank voucher"}).text
+    monkeypatch.setitem(trainer_routes._trial, "ks", fake_search)
+    c, headers = client_for(tmp_path, "trainer")
+    page = c.post("/trainer", data={"q": "food bank voucher", "csrf_token": headers["X-CSRF-Token"]}).text
     assert 'id="try-results"' in page and "Confidence:" in page
+
+
+def test_the_test_question_is_a_post_with_csrf_and_never_runs_for_others(tmp_path, monkeypatch, fake_search):
+    calls = []
+    monkeypatch.setattr(trainer_routes, "trial_search", lambda q: calls.append(q) or {"confidence": "none", "hits": []})
+    c, headers = client_for(tmp_path, "trainer")
+    assert 'method="post" action="/trainer"' in c.get("/trainer").text  # the question stays out of the URL
+    assert c.post("/trainer", data={"q": "food bank voucher", "csrf_token": "forged"}).status_code == 403
+    w, wh = client_for(tmp_path, "worker")
+    assert w.post("/trainer", data={"q": "food bank voucher", "csrf_token": wh["X-CSRF-Token"]}).status_code == 403
+    anon = TestClient(create_app(rasa_url="http://127.0.0.1:9", secret="s" * 32,
+                                 settings=WebSettings(data_dir=tmp_path)))
+    assert anon.post("/trainer", data={"q": "x"}, follow_redirects=False).status_code == 303
+    assert calls == []  # refused before any search ran
 
 
 def test_workers_cannot_open_the_console(tmp_path):
@@ -99,7 +113,7 @@ def test_the_console_does_no_work_before_checking_the_user(tmp_path, monkeypatch
     def boom(*_a, **_k):
         raise AssertionError("searched before checking the user")
 
-    monkeypatch.setattr(webapp, "trial_search", boom)
+    monkeypatch.setattr(trainer_routes, "trial_search", boom)
     monkeypatch.setattr("knowledge_base.gaps.gap_report", boom)
     if role is None:
         c = TestClient(create_app(rasa_url="http://127.0.0.1:9", secret="s", settings=WebSettings(data_dir=tmp_path)))

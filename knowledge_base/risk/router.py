@@ -23,12 +23,13 @@ from __future__ import annotations
 
 import threading
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 import yaml
 
+from ..clauses import split_clauses
 from ..embedders import Embedder
 from ..loader import CONTENT_DIR
 from . import cues as C
@@ -48,6 +49,7 @@ class RouterSettings:
     knn_weight: float = 0.3  # share of the nearest-examples vote beside the classifier
     knn_k: int = 5           # how many nearest examples vote
     knn_temperature: float = 0.05  # lower: the very nearest example counts more
+    segment_min_words: int = 25  # a message this long is routed clause by clause too
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,7 @@ class RiskDecision:
     cues: dict[str, list[str]] = field(default_factory=dict)
     nearest: tuple[Nearest, ...] = ()
     scores: dict[str, float] = field(default_factory=dict)
+    segment: str | None = None  # the clause of a long message that carried the risk
 
     @property
     def is_risk(self) -> bool:
@@ -77,6 +80,8 @@ class RiskDecision:
 
     def reason(self) -> str:
         """One line for logs and the trainer console."""
+        if self.segment:
+            return f"in '{self.segment}': " + replace(self, segment=None).reason()
         if self.route == NONE:
             return "no route: " + (f"nearest '{self.nearest[0].text}' ({self.nearest[0].route})" if self.nearest else "-")
         cues = self.cues.get(self.route)
@@ -196,6 +201,7 @@ class RiskRouter:
             self.order = [r.id for r in routes.routes] + [NONE] + ([EVERYDAY] if self._everyday else [])
             self.frames = [C.words(f) for f in routes.not_risk.question_frames]
             self.disclosing = set(C.words(" ".join(routes.not_risk.disclosure_words)))
+            self.hypothetical = [C.words(f) for f in routes.not_risk.hypothetical_frames]
             self.embedder.warm_up()
             self.vectors = self.embedder.run(self.texts)["embeddings"]
             features = np.hstack([self.vectors, _lexical(self.texts, self.settings.lexical_weight)])
@@ -205,11 +211,15 @@ class RiskRouter:
 
     def is_question_about(self, said: list[str]) -> bool:
         """A question ABOUT a topic ("what is county lines"): a question frame and no
-        word of disclosure ("says", "told"). Its cues do not count."""
-        return any(C.matches(f, said) for f in self.frames) and not (self.disclosing & set(said))
+        word of disclosure ("says", "told"), or only a hypothetical one ("what's the
+        procedure if a caller says ..."). Its cues do not count."""
+        if not any(C.matches(f, said) for f in self.frames):
+            return False
+        return not (self.disclosing & set(said)) or any(C.matches(h, said, max_gap=0) for h in self.hypothetical)
 
-    def _example_scores(self, text: str) -> tuple[dict[str, float], tuple[Nearest, ...]]:
-        q = self.embedder.run([text])["embeddings"][0]
+    def _example_scores(self, text: str, q: np.ndarray | None = None) -> tuple[dict[str, float], tuple[Nearest, ...]]:
+        if q is None:
+            q = self.embedder.run([text])["embeddings"][0]
         sims = self.vectors @ q
         logits = np.concatenate([q, _lexical([text], self.settings.lexical_weight)[0]]) @ self.weights + self.bias
         probs = np.exp(logits - logits.max())
@@ -231,9 +241,25 @@ class RiskRouter:
         return scores, nearest
 
     def run(self, text: str) -> RiskDecision:
+        """The decision for the whole message; when that starts no guide and the message
+        is long, each of its clauses is routed too (one encoder call for all of them), so
+        a disclosure in the middle of a long call note about rent is not drowned by it."""
         if not self._warm:
             self.warm_up()
         text = " ".join((text or "").split())
+        whole = self._decide(text)
+        if whole.is_risk or len(text.split()) < self.settings.segment_min_words:
+            return whole
+        segments = split_clauses(text, min_words=4)
+        if len(segments) < 2:
+            return whole
+        vectors = self.embedder.run(segments)["embeddings"]
+        found = [d for seg, q in zip(segments, vectors) if (d := self._decide(seg, q)).is_risk]
+        if not found:
+            return whole
+        return max(found, key=lambda d: d.scores[d.route] - d.scores[NONE])  # it names its clause
+
+    def _decide(self, text: str, q: np.ndarray | None = None) -> RiskDecision:
         if not any(ch.isalpha() for ch in text) or text.startswith("/"):
             return RiskDecision(NONE, None)
         said = C.words(text)
@@ -242,17 +268,18 @@ class RiskRouter:
         hits = {r: h for r, h in hits.items() if h}
         if len(said) < 3 and not hits:  # "yes", "2 kids": too little to route on meaning
             return RiskDecision(NONE, None, cues=hits)
-        emb, nearest = self._example_scores(text)
+        emb, nearest = self._example_scores(text, q)
         s = self.settings
         scores = {r: emb[r] + s.cue_weight * min(len(hits.get(r, [])), 2) for r in self.order if r not in (NONE, EVERYDAY)}
         ranked = sorted(scores, key=lambda r: -scores[r])
         best = ranked[0]
         out = {**{r: round(v, 4) for r, v in scores.items()}, NONE: round(emb[NONE], 4)}
+        segment = text if q is not None else None
         if scores[best] - emb[NONE] <= s.margin or (best not in hits and emb[best] < s.floor):
-            return RiskDecision(NONE, None, cues=hits, nearest=nearest, scores=out)
+            return RiskDecision(NONE, None, cues=hits, nearest=nearest, scores=out, segment=segment)
         # offered beside the best: a route almost as strong, or one whose own cue matched too
         alts = tuple(dict.fromkeys(
             self.flows[r] for r in ranked[1:3]
             if (scores[best] - scores[r] <= s.tie or r in hits) and scores[r] - emb[NONE] > s.margin
             and self.flows[r] != self.flows[best]))
-        return RiskDecision(best, self.flows[best], alts, hits, nearest, out)
+        return RiskDecision(best, self.flows[best], alts, hits, nearest, out, segment)

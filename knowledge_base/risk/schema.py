@@ -32,6 +32,8 @@ class NotRisk(Strict):
     question_frames: list[ShortLine] = Field(default_factory=list)
     # ... unless the message also reports what someone said ("says", "told me")
     disclosure_words: list[str] = Field(default_factory=list)
+    # ... but "if a caller says ..." is a hypothetical: its disclosure words do not count
+    hypothetical_frames: list[ShortLine] = Field(default_factory=list)
 
 
 class RiskRoutes(Strict):

@@ -20,11 +20,14 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
+from knowledge_base.index import default_index_dir
 from knowledge_base.risk import NONE, RiskDecision, RiskRouter
 
 from .knowledge import get_search
 
 log = logging.getLogger(__name__)
+# the routing examples' vectors, kept beside the search index so a restart encodes only new ones
+ROUTER_VECTORS = default_index_dir() / "risk-examples.npz"
 
 _router: RiskRouter | None = None
 _router_for: object | None = None
@@ -37,7 +40,7 @@ def get_router() -> RiskRouter:
     search = get_search()
     with _lock:
         if _router is None or _router_for is not search:
-            router = RiskRouter.shipped(search.embedder, search.items.values())
+            router = RiskRouter.shipped(search.embedder, search.items.values(), vector_cache=ROUTER_VECTORS)
             router.warm_up()
             _router, _router_for = router, search
         return _router

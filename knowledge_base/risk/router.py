@@ -21,6 +21,8 @@ nearest examples.
 
 from __future__ import annotations
 
+import hashlib
+import os
 import threading
 import zlib
 from dataclasses import dataclass, field, replace
@@ -156,10 +158,12 @@ def everyday_examples(items, needs=()) -> list[str]:
 
 class RiskRouter:
     def __init__(self, embedder: Embedder, routes: RiskRoutes | None = None,
-                 settings: RouterSettings | None = None, everyday: list[str] | tuple[str, ...] = ()):
+                 settings: RouterSettings | None = None, everyday: list[str] | tuple[str, ...] = (),
+                 vector_cache: Path | None = None):
         self.embedder = embedder
         self._routes = routes
         self._everyday = list(everyday)
+        self._cache = Path(vector_cache) if vector_cache else None
         self.settings = settings or RouterSettings()
         self._lock = threading.Lock()
         self._warm = False
@@ -203,11 +207,39 @@ class RiskRouter:
             self.disclosing = set(C.words(" ".join(routes.not_risk.disclosure_words)))
             self.hypothetical = [C.words(f) for f in routes.not_risk.hypothetical_frames]
             self.embedder.warm_up()
-            self.vectors = self.embedder.run(self.texts)["embeddings"]
+            self.vectors = self._embed_examples(self.texts)
             features = np.hstack([self.vectors, _lexical(self.texts, self.settings.lexical_weight)])
             self.label_index = np.array([self.order.index(x) for x in labels])
             self.weights, self.bias = _fit_softmax(features, self.label_index, len(self.order), self.settings.l2)
             self._warm = True
+
+    def _embed_examples(self, texts: list[str]) -> np.ndarray:
+        """The examples' vectors, reusing those in ``vector_cache`` (keyed by model and
+        text), so a restart or a content reload encodes only new examples. The classifier
+        is fitted on these same vectors, so a cached vector from another batch (an int8
+        model is not exactly batch-invariant) only moves an example by rounding."""
+        if self._cache is None:
+            return self.embedder.run(texts)["embeddings"]
+        model = getattr(self.embedder, "model_id", "?")
+        keys = [hashlib.sha256(f"{model}\0{t}".encode()).hexdigest()[:32] for t in texts]
+        cached: dict[str, np.ndarray] = {}
+        try:
+            with np.load(self._cache) as z:
+                cached = dict(zip(z["keys"].tolist(), z["vectors"]))
+        except (OSError, KeyError, ValueError):
+            pass  # no cache yet, or an unreadable one: encode everything
+        missing = [i for i, k in enumerate(keys) if k not in cached]
+        if missing:
+            for i, v in zip(missing, self.embedder.run([texts[i] for i in missing])["embeddings"]):
+                cached[keys[i]] = v
+            try:
+                self._cache.parent.mkdir(parents=True, exist_ok=True)
+                tmp = self._cache.with_suffix(".tmp.npz")
+                np.savez(tmp, keys=np.array(keys), vectors=np.stack([cached[k] for k in keys]))
+                os.replace(tmp, self._cache)
+            except OSError:
+                pass  # a read-only data folder: encode again next time
+        return np.stack([cached[k] for k in keys]).astype("float32")
 
     def is_question_about(self, said: list[str]) -> bool:
         """A question ABOUT a topic ("what is county lines"): a question frame and no

@@ -81,3 +81,55 @@ def test_routes_schema_is_strict():
                         "typo": 1}], "not_risk": {"examples": ["a b c"] * 3}}
     with pytest.raises(Exception, match="typo"):
         RiskRoutes.model_validate(data)
+
+
+def test_a_hypothetical_question_is_not_a_disclosure(router):
+    assert router.is_question_about(C.words("what's the procedure if a caller says they will self harm"))
+    assert not router.is_question_about(C.words("what's the procedure, she says she will self harm tonight"))
+
+
+def test_a_long_call_note_is_routed_clause_by_clause(monkeypatch):
+    from knowledge_base.risk import RiskDecision
+
+    note = ("long call about her council tax reduction form, we went through income and outgoings and the "
+            "shortfall on the rent; then she said her partner hit her last night; anyway she just wants the "
+            "form sent out and a call back next week about the payment plan")
+
+    def decide(text, q=None):  # a stand-in classifier: only the clause with "hit" is a risk
+        scores = {"domestic-abuse": 0.9 if "hit" in text and q is not None else 0.1, NONE: 0.5}
+        route = "domestic-abuse" if scores["domestic-abuse"] > 0.5 else NONE
+        return RiskDecision(route, route if route != NONE else None, scores=scores,
+                            segment=text if q is not None else None)
+
+    seen = []
+    for min_words, expect in ((10_000, NONE), (25, "domestic-abuse")):
+        r = RiskRouter(FakeEmbedder(), settings=RouterSettings(segment_min_words=min_words))
+        r.warm_up()
+        monkeypatch.setattr(r, "_decide", lambda text, q=None: seen.append(text) or decide(text, q))
+        d = r.run(note)
+        assert d.route == expect
+    assert d.segment == "then she said her partner hit her last night"
+    assert d.reason().startswith("in 'then she said her partner hit her last night': ")
+    assert len(seen) > 3  # the whole note, then each clause
+
+
+def test_example_vectors_are_cached_between_starts(tmp_path):
+    class Counting(FakeEmbedder):
+        calls = 0
+
+        def run(self, texts):
+            Counting.calls += len(texts)
+            return super().run(texts)
+
+    cache = tmp_path / "risk.npz"
+    first = RiskRouter(Counting(), vector_cache=cache)
+    first.warm_up()
+    encoded = Counting.calls
+    assert cache.exists() and encoded > 100
+    again = RiskRouter(Counting(), vector_cache=cache)
+    again.warm_up()
+    assert Counting.calls == encoded  # nothing encoded twice
+    assert (again.vectors == first.vectors).all()
+    cache.write_bytes(b"not a cache")  # a damaged cache is rebuilt, never fatal
+    RiskRouter(Counting(), vector_cache=cache).warm_up()
+    assert Counting.calls == 2 * encoded

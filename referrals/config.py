@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from common.secret_key import load_secret
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -49,20 +50,3 @@ class ReferralSettings:
     def signing_key(self) -> bytes:
         """A key for reply links, derived from the server secret (never the secret itself)."""
         return hmac.new(self.secret or load_secret(self.data_dir), b"frontline-referral-ack", hashlib.sha256).digest()
-
-
-def load_secret(data_dir: Path) -> bytes:
-    """``FRONTLINE_SECRET_KEY`` if set, else ``<data dir>/secret_key`` (the front door's file; created once, 0600)."""
-    env = os.environ.get("FRONTLINE_SECRET_KEY")
-    if env:
-        return env.encode()
-    path = Path(data_dir) / "secret_key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            return path.read_text().strip().encode()
-        with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_hex(32))
-    return path.read_text().strip().encode()

@@ -3,30 +3,18 @@
 from __future__ import annotations
 
 import os
-import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from common.secret_key import load_secret
+
+__all__ = ["ROOT", "WebSettings", "data_dir_from_env", "load_secret"]
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def data_dir_from_env() -> Path:
     return Path(os.environ.get("FRONTLINE_DATA_DIR", ROOT / "var"))
-
-
-def load_secret(data_dir: Path) -> bytes:
-    """``FRONTLINE_SECRET_KEY`` if set, else a random key kept in ``<data dir>/secret_key``
-    (created once, mode 0600), so sender ids survive a restart."""
-    env = os.environ.get("FRONTLINE_SECRET_KEY")
-    if env:
-        return env.encode()
-    path = Path(data_dir) / "secret_key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_hex(32))
-    return path.read_text().strip().encode()
 
 
 @dataclass

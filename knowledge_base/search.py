@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import threading
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -130,6 +131,18 @@ class DenseRetriever:
         return out
 
 
+@lru_cache(maxsize=1)
+def stopwords() -> list[str]:
+    from bm25s.stopwords import STOPWORDS_EN
+
+    # bm25s' short English list plus pronouns and auxiliaries: without them every item that
+    # says "she" or "her" outranked the rest for a "she's ..." message
+    return sorted({*STOPWORDS_EN, "she", "he", "her", "hers", "his", "him", "they", "them", "their", "i", "me",
+                   "my", "we", "our", "you", "your", "its", "has", "have", "had", "was", "were", "been", "do",
+                   "does", "did", "so", "s"})
+
+
+
 class BM25Retriever:
     def __init__(self, items: list[Service | Guidance], thesaurus: Thesaurus):
         self.items = items
@@ -140,7 +153,7 @@ class BM25Retriever:
     def _tok(self, texts: list[str]):
         import bm25s
 
-        return bm25s.tokenize(texts, stopwords="en", stemmer=self._stemmer, show_progress=False)
+        return bm25s.tokenize(texts, stopwords=stopwords(), stemmer=self._stemmer, show_progress=False)
 
     def warm_up(self) -> None:
         if self._bm25 is not None:

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.unit
 def test_run_returns_documented_keys(fake_search):
     out = fake_search.run("food bank voucher")
     assert set(out) == {"hits", "confidence", "query"}
-    assert out["confidence"] in {"answer", "choose", "none"}
+    assert out["confidence"] in {"answer", "show", "choose", "none"}
     assert 1 <= len(out["hits"]) <= 3
     scores = [h.score for h in out["hits"]]
     assert scores == sorted(scores, reverse=True)
@@ -26,7 +26,7 @@ def test_run_returns_documented_keys(fake_search):
                                    "لا أستطيع دفع الإيجار", "/show_item{\"item_id\": \"x\"}"])
 def test_bad_input_never_crashes(fake_search, query):
     out = fake_search.run(query)
-    assert out["confidence"] in {"answer", "choose", "none"}
+    assert out["confidence"] in {"answer", "show", "choose", "none"}
 
 
 def test_empty_and_symbol_only_queries_find_nothing(fake_search):

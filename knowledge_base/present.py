@@ -6,9 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from functools import lru_cache
 
-import yaml
-
 from common.paths import WORDING_DIR
+from common.wording import load_wording
 
 from .schema import Contact, Guidance, Service, ShortLine, Strict
 
@@ -21,7 +20,8 @@ class SearchWording(Strict):
 
 @lru_cache(maxsize=1)
 def search_wording() -> SearchWording:
-    return SearchWording.model_validate(yaml.safe_load((WORDING_DIR / "search.yml").read_text(encoding="utf-8")))
+    return load_wording(WORDING_DIR / "search.yml", SearchWording.model_validate,
+                        hint="compare with SearchWording in knowledge_base/present.py")
 
 
 def asks_how_to_refer(text: str) -> bool:

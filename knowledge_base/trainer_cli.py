@@ -27,6 +27,7 @@ from pydantic import Field, ValidationError, model_validator
 
 from common.paths import WORDING_DIR
 from common.problems import Problem, display_path, node_line
+from common.wording import load_wording
 
 from .errors import KnowledgeBaseError
 from .loader import CONTENT_DIR, HINTS, load_content
@@ -39,9 +40,70 @@ class UsageError(KnowledgeBaseError):
     exit_code = 2
 
 
+class _Stale(Strict):
+    header: str
+    owner: str
+    line: str
+    overdue: str
+    due: str
+    none: str
+
+
+class _WhatsNew(Strict):
+    header: str
+    added: str
+    changed: str
+    removed: str
+    reviewed: str
+    day: str
+    none: str
+    fallback: str
+    terms: str
+    footer: str
+
+
+class _Test(Strict):
+    passed: str
+    search_failed: str
+    flow_failed: str
+    flow_bad_answer: str
+    not_run: str
+    none: str
+
+
+class _Gaps(Strict):
+    header: str
+    line: str
+    none: str
+
+
+class _Coverage(Strict):
+    header: str
+    line: str
+    total: str
+    missing: str
+
+
+class _Refreshers(Strict):
+    ok: str
+    failed: str
+
+
+class TrainerMessages(Strict):
+    """``content/wording/trainer.yml``: the trainer commands' wording, one section per command."""
+
+    stale: _Stale
+    whats_new: _WhatsNew
+    test: _Test
+    gaps: _Gaps
+    coverage: _Coverage
+    refreshers: _Refreshers
+
+
 @lru_cache(maxsize=1)
 def messages() -> dict[str, dict[str, str]]:
-    return yaml.safe_load(MESSAGES_PATH.read_text(encoding="utf-8"))
+    return load_wording(MESSAGES_PATH, TrainerMessages.model_validate,
+                        hint="compare with TrainerMessages in knowledge_base/trainer_cli.py").model_dump()
 
 
 def _date(text: str) -> dt.date:

@@ -11,13 +11,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from jinja2 import StrictUndefined, TemplateSyntaxError
 from jinja2.sandbox import SandboxedEnvironment
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from common.paths import WORDING_DIR
 from common.problems import Problem, node_line
+from common.wording import WordingError, load_wording, read_wording
 
 CONTENT = WORDING_DIR / "referrals.yml"
 FieldName = Literal["consent", "consent_reason", "consent_why", "resident_name", "date_of_birth", "address", "phone",
@@ -173,10 +173,8 @@ class ReferralText(_Strict):
     email: Email
 
 
-class ReferralTextError(Exception):
-    def __init__(self, problems: list[Problem]):
-        self.problems = problems
-        super().__init__("\n".join(str(p) for p in problems))
+class ReferralTextError(WordingError):
+    """The referral wording file cannot be used (every problem, as file:line)."""
 
 
 _env = SandboxedEnvironment(autoescape=False, undefined=StrictUndefined, keep_trailing_newline=True)
@@ -184,18 +182,11 @@ _env = SandboxedEnvironment(autoescape=False, undefined=StrictUndefined, keep_tr
 
 def load_text(path: Path | str = CONTENT) -> ReferralText:
     path = Path(path)
-    raw = path.read_text(encoding="utf-8")
     try:
-        root, data = yaml.compose(raw), yaml.safe_load(raw)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise ReferralTextError([Problem(str(path), (mark.line + 1) if mark else 1, f"not valid YAML: {exc}")]) from exc
-    try:
-        text = ReferralText.model_validate(data)
-    except ValidationError as exc:
-        raise ReferralTextError([
-            Problem(str(path), node_line(root, err["loc"]), f"{'.'.join(map(str, err['loc']))}: {err['msg']}",
-                    hint="compare with the keys in referrals/text.py") for err in exc.errors()]) from exc
+        text = load_wording(path, ReferralText.model_validate, hint="compare with the keys in referrals/text.py")
+        _, root = read_wording(path)
+    except WordingError as exc:
+        raise ReferralTextError(exc.problems) from exc
     problems = []
     for key in ("subject", "body"):
         try:

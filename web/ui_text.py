@@ -1,18 +1,17 @@
 """Load ``content/wording/web.yml``: the front door's user-facing wording.
 
 Strict schema (unknown keys are errors); every problem is reported at once as
-``file:line: message`` via :class:`knowledge_base.loader.Problem`.
+``file:line: message`` via the shared loader (:mod:`common.wording`).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
 from common.paths import WORDING_DIR
-from common.problems import Problem, node_line
+from common.wording import WordingError, load_wording
 
 STATIC_CONTENT = WORDING_DIR / "web.yml"
 
@@ -170,24 +169,12 @@ class UiText(_Strict):
     admin: Admin
 
 
-class UiTextError(Exception):
-    def __init__(self, problems: list[Problem]):
-        self.problems = problems
-        super().__init__("\n".join(str(p) for p in problems))
+class UiTextError(WordingError):
+    """The front door's wording file cannot be used (every problem, as file:line)."""
 
 
 def load_ui_text(path: Path | str = STATIC_CONTENT) -> UiText:
-    path = Path(path)
-    text = path.read_text(encoding="utf-8")
     try:
-        root = yaml.compose(text)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise UiTextError([Problem(str(path), (mark.line + 1) if mark else 1, f"not valid YAML: {exc}")]) from exc
-    try:
-        return UiText.model_validate(data)
-    except ValidationError as exc:
-        problems = [Problem(str(path), node_line(root, err["loc"]), f"{'.'.join(map(str, err['loc']))}: {err['msg']}",
-                            hint="compare with the keys in web/ui_text.py") for err in exc.errors()]
-        raise UiTextError(problems) from exc
+        return load_wording(path, UiText.model_validate, hint="compare with the keys in web/ui_text.py")
+    except WordingError as exc:
+        raise UiTextError(exc.problems) from exc

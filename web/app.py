@@ -63,12 +63,12 @@ def create_app(rasa_url: str | None = None, secret: str | None = None,
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         if queue is not None:
-            await queue.start()
+            queue.start()  # a background thread
         try:
             yield
         finally:
             if queue is not None:
-                await queue.stop()
+                queue.stop()
             await ctx.client.aclose()
 
     app = FastAPI(title=text.service_name, docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)

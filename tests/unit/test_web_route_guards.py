@@ -116,3 +116,14 @@ def test_state_changing_routes_need_the_csrf_token(app):
         resp = c.request(method, _path(r), headers={"X-CSRF-Token": "forged"}, data={"csrf_token": "forged"},
                          follow_redirects=False)
         assert resp.status_code == 403, (method, r.path, resp.status_code)
+
+
+def test_the_app_starts_and_stops_through_its_lifespan(tmp_path, monkeypatch):
+    """Start-up and shut-down run (the referral queue thread, the HTTP client): a server
+    with ``lifespan="on"`` (uvicorn, the browser tests) must come up."""
+    monkeypatch.setenv("FRONTLINE_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("FRONTLINE_REFERRAL_QUEUE", "1")
+    app = create_app(rasa_url="http://127.0.0.1:9", secret="s" * 32, settings=WebSettings(data_dir=tmp_path))
+    with TestClient(app) as c:
+        assert c.get("/healthz").json() == {"status": "ok"}
+    assert app.state.ctx.client.is_closed

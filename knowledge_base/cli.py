@@ -110,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--top", type=int, default=5)
     s.set_defaults(func=cmd_search)
     add_import_parser(sub)
-    from .trainer_cli import add_trainer_parsers
+    from .trainer import add_trainer_parsers
 
     add_trainer_parsers(sub)
     return p

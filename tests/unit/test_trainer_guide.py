@@ -16,7 +16,9 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from knowledge_base import schema, trainer_cli
+from knowledge_base import schema
+from knowledge_base.trainer import _shared as trainer_wording
+from knowledge_base.trainer import content_tests
 from knowledge_base.refreshers import schema as refresher_schema
 
 pytestmark = pytest.mark.unit
@@ -49,7 +51,7 @@ def _all_fields(roots) -> dict[str, set[str]]:
 
 
 def _roots():
-    roots = _models_in(schema) + _models_in(refresher_schema) + _models_in(trainer_cli)
+    roots = _models_in(schema) + _models_in(refresher_schema) + _models_in(content_tests) + _models_in(trainer_wording)
     try:
         from knowledge_base import flows
     except ImportError:  # flows documented once the module exists

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.unit
 
 def _schemas():
     from knowledge_base.present import SearchWording
-    from knowledge_base.trainer_cli import TrainerMessages
+    from knowledge_base.trainer import TrainerMessages
     from referrals.text import ReferralText
     from web.ui_text import UiText
 

@@ -66,6 +66,9 @@ SETTINGS: tuple[Setting, ...] = (
     S("FRONTLINE_SECRET_KEY", "a random key kept in `$FRONTLINE_DATA_DIR/secret_key`", "secret",
       "signs sessions and reply links, derives sender ids (kept across restarts)", "web"),
     S("FRONTLINE_SESSION_HOURS", "10", "float", "how long a sign-in lasts", "web"),
+    S("FRONTLINE_HTTPS_ONLY", "`auto`", "`auto` or `1`",
+      "`1` behind a TLS proxy: cookies always `Secure` and HSTS on every response; `auto`: only for https requests",
+      "web"),
     S("FRONTLINE_PUBLIC_URL", "`http://127.0.0.1:8000`", "URL", "the base of links in referral e-mails", "web"),
     # retention
     S("FRONTLINE_RETENTION_DAYS", "30", "int", "conversations are deleted from the tracker store after this many days",

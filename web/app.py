@@ -92,6 +92,8 @@ def create_app(rasa_url: str | None = None, secret: str | None = None,
         response.headers["X-Frame-Options"] = "DENY"
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "no-referrer"
+        if settings.over_tls(request):  # browsers ignore HSTS over plain http
+            response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
         if request.url.path != "/healthz" and not request.url.path.startswith(("/static", "/govuk", "/assets")):
             response.headers["Cache-Control"] = "no-store"
         return response

@@ -114,6 +114,52 @@ def get_user(db: Session, name: str) -> User | None:
     return db.scalar(select(User).where(User.name == name))
 
 
+class AccountError(ValueError):
+    """An account change that cannot be made; the message says why."""
+
+
+def _user(db: Session, name: str) -> User:
+    user = get_user(db, name)
+    if user is None:
+        raise AccountError(f"no user {name!r} (see `frontline users list`)")
+    return user
+
+
+def end_user_sessions(db: Session, user: User) -> int:
+    """Sign the user out everywhere, now; the number of sessions ended."""
+    n = db.execute(delete(LoginSession).where(LoginSession.user_id == user.id)).rowcount or 0
+    db.commit()
+    return n
+
+
+def set_active(db: Session, name: str, active: bool) -> int:
+    """Disable a leaver (their sessions end at once; they can no longer sign in) or enable
+    an account again. Returns the number of sessions ended."""
+    user = _user(db, name)
+    user.active = active
+    db.commit()
+    return 0 if active else end_user_sessions(db, user)
+
+
+def reset_password(db: Session, name: str, password: str) -> int:
+    """A new password (same policy as a new account); every session of the user ends."""
+    user = _user(db, name)
+    check_password_policy(name, password)
+    user.password_hash = hash_password(password)
+    db.commit()
+    return end_user_sessions(db, user)
+
+
+def set_role(db: Session, name: str, role: str) -> int:
+    """Change a role; the user's sessions end, so the new role applies from the next sign-in."""
+    if role not in ROLES:
+        raise AccountError(f"unknown role {role!r}: use one of {', '.join(ROLES)}")
+    user = _user(db, name)
+    user.role = role
+    db.commit()
+    return end_user_sessions(db, user)
+
+
 def add_user(db: Session, name: str, role: str, password: str) -> User:
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}: use one of {', '.join(ROLES)}")

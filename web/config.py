@@ -24,6 +24,12 @@ class WebSettings:
     content_dir: Path | None = field(
         default_factory=lambda: Path(os.environ["FRONTLINE_CONTENT_DIR"]) if os.environ.get("FRONTLINE_CONTENT_DIR") else None)
     session_hours: float = field(default_factory=lambda: float(os.environ.get("FRONTLINE_SESSION_HOURS", "10")))
+    # "1": the front door is only ever reached over TLS (a proxy in front): cookies are always
+    # Secure and every response carries HSTS; "auto": only when the request itself came over https
+    https_only: bool = field(default_factory=lambda: os.environ.get("FRONTLINE_HTTPS_ONLY", "auto") == "1")
+
+    def over_tls(self, request) -> bool:
+        return self.https_only or request.url.scheme == "https"
     login_max_failures: int = 5
     login_window_seconds: float = 300.0
     assets_dir: Path = field(default_factory=lambda: Path(os.environ.get(

@@ -144,6 +144,12 @@ class Admin(_Strict):
     delete_button: str
     deleted: str
     delete_failed: str
+    actions: str
+    disable_button: str
+    enable_button: str
+    sign_out_button: str
+    changed: str
+    not_yourself: str
 
 
 class Nav(_Strict):

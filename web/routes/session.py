@@ -21,7 +21,7 @@ def login_form(ctx: WebContext, request: Request, status: int = 200, error: str 
     token = secrets.token_urlsafe(32)
     response = ctx.render(request, "login.html", status, csrf=token, error=error, name=name)
     response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", path="/login",
-                        secure=request.url.scheme == "https")
+                        secure=ctx.settings.over_tls(request))
     return response
 
 
@@ -50,7 +50,7 @@ def login(request: Request, ctx: WebContext = Depends(get_ctx), name: str = Form
         token = auth.create_session(db, user, ctx.settings.session_hours)
     response = RedirectResponse("/", status_code=303)
     response.set_cookie(COOKIE, token, httponly=True, samesite="lax", path="/",
-                        max_age=int(ctx.settings.session_hours * 3600), secure=request.url.scheme == "https")
+                        max_age=int(ctx.settings.session_hours * 3600), secure=ctx.settings.over_tls(request))
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
     return response
 

@@ -13,7 +13,10 @@ still in use is never cut in half.
 
     delete_conversation(sender_id) -> int    events deleted (0: no such conversation)
     purge_conversations(older_than_days) -> int    conversations deleted
-    RetentionTimer().start() / .stop()       purge now, then once a day (supervisor)
+    purge_other_stores() -> dict             the search log and feedback (FRONTLINE_LOG_RETENTION_DAYS,
+                                             default 90) and referral personal data
+                                             (FRONTLINE_REFERRAL_RETENTION_DAYS, default 90)
+    RetentionTimer().start() / .stop()       purge all of them now, then once a day (supervisor)
     frontline conversations delete SENDER | purge [--days N]
 """
 
@@ -119,23 +122,66 @@ def purge_conversations(older_than_days: int, url: str | None = None, now: float
     return _run(url, work)
 
 
+DEFAULT_LOG_RETENTION_DAYS = 90
+
+
+def log_retention_days() -> int:
+    raw = os.environ.get("FRONTLINE_LOG_RETENTION_DAYS", str(DEFAULT_LOG_RETENTION_DAYS))
+    try:
+        days = int(raw)
+    except ValueError:
+        days = 0
+    if days < 1:
+        raise RetentionError(f"FRONTLINE_LOG_RETENTION_DAYS must be a whole number of days, 1 or more (got {raw!r})")
+    return days
+
+
+def purge_other_stores(data_dir=None) -> dict[str, int | None]:
+    """Every store besides the conversations, each on its own (one that fails is logged
+    and left for the next run): the search log and answer feedback, and referral personal
+    data. Rows (or referrals) purged per store; None where a store failed."""
+    from knowledge_base.gaps import purge_search_log
+    from referrals.config import ReferralSettings
+    from referrals.service import ReferralService
+    from web.config import data_dir_from_env
+    from web.db import purge_feedback
+
+    data_dir = data_dir or data_dir_from_env()
+    out: dict[str, int | None] = {}
+    for name, work in (("search_log", lambda: purge_search_log(log_retention_days(), directory=data_dir)),
+                       ("feedback", lambda: purge_feedback(data_dir, log_retention_days())),
+                       ("referrals", lambda: ReferralService(ReferralSettings(data_dir=data_dir)).purge())):
+        try:
+            out[name] = work()
+        except Exception as exc:  # noqa: BLE001 - one store's failure must not stop the others
+            log.error("%s purge failed: %s", name, type(exc).__name__)
+            out[name] = None
+    return out
+
+
 class RetentionTimer:
     """Purge at start, then every ``interval`` seconds, in a daemon thread. Never raises."""
 
-    def __init__(self, days: int | None = None, interval: float = DAY_SECONDS, url: str | None = None):
+    def __init__(self, days: int | None = None, interval: float = DAY_SECONDS, url: str | None = None,
+                 data_dir=None):
         self.days = days if days is not None else retention_days()
         self.interval = interval
         self.url = url
+        self.data_dir = data_dir
+        self.others: dict[str, int | None] = {}
         self.runs = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="retention", daemon=True)
 
     def run_once(self) -> int | None:
+        """Conversations first, then every other store; the conversations deleted."""
         try:
             n = purge_conversations(self.days, self.url)
         except Exception as exc:  # the timer must keep going; the next run retries
             log.error("conversation purge failed: %s", exc)
-            return None
+            n = None
+        try:
+            self.others = purge_other_stores(self.data_dir)
         finally:
             self.runs += 1
         if n:

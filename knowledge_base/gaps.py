@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import event, Boolean, DateTime, Float, Integer, String, Text, create_engine, func, or_, select
+from sqlalchemy import Boolean, DateTime, Float, Integer, String, Text, create_engine, delete, event, func, or_, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from .errors import KnowledgeBaseError
@@ -111,6 +111,16 @@ def log_search(message: str, top_item_id: str | None, top_score: float | None, c
         s.add(row)
         s.commit()
         return row.id
+
+
+def purge_search_log(older_than_days: int, *, directory: Path | str | None = None, engine=None,
+                     now: dt.datetime | None = None) -> int:
+    """Delete logged searches older than ``older_than_days`` (retention); rows deleted."""
+    cutoff = (now or utcnow()) - dt.timedelta(days=older_than_days)
+    with Session(engine or make_engine(directory)) as s:
+        n = s.execute(delete(SearchLog).where(SearchLog.time < cutoff)).rowcount or 0
+        s.commit()
+    return n
 
 
 def record_feedback(log_id: int, helpful: bool, reason: str | None = None, *,

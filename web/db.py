@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text, create_engine, event
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text, create_engine, delete, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 
@@ -69,6 +69,15 @@ def make_sessionmaker(data_dir: Path) -> sessionmaker:
     _sqlite_pragmas(engine)
     Base.metadata.create_all(engine)
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def purge_feedback(data_dir: Path, older_than_days: int, now: dt.datetime | None = None) -> int:
+    """Delete answer feedback older than ``older_than_days`` (retention); rows deleted."""
+    cutoff = (now or utcnow()) - dt.timedelta(days=older_than_days)
+    with make_sessionmaker(data_dir)() as db:
+        n = db.execute(delete(Feedback).where(Feedback.created_at < cutoff)).rowcount or 0
+        db.commit()
+    return n
 
 
 def _sqlite_pragmas(engine: Engine) -> None:

@@ -87,8 +87,8 @@ def test_tracker_url_follows_the_rasa_settings(monkeypatch, tmp_path):
     assert retention.tracker_url() == "postgresql+psycopg2://rasa:p%40ss%2Fword@db.internal:6432/rasa"
 
 
-def test_timer_purges_at_start_and_stops(db):
-    timer = RetentionTimer(days=30, interval=3600).start()
+def test_timer_purges_at_start_and_stops(db, tmp_path):
+    timer = RetentionTimer(days=30, interval=3600, data_dir=tmp_path).start()
     deadline = time.monotonic() + 10
     while timer.runs == 0 and time.monotonic() < deadline:
         time.sleep(0.01)
@@ -97,9 +97,34 @@ def test_timer_purges_at_start_and_stops(db):
 
 
 def test_timer_survives_an_unreachable_store(tmp_path, caplog):
-    timer = RetentionTimer(days=30, url=f"sqlite:///{tmp_path / 'no' / 'such' / 'dir.db'}")
+    timer = RetentionTimer(days=30, url=f"sqlite:///{tmp_path / 'no' / 'such' / 'dir.db'}", data_dir=tmp_path)
     assert timer.run_once() is None
     assert "conversation purge failed" in caplog.text
+    assert timer.others == {"search_log": 0, "feedback": 0, "referrals": 0}  # the other stores still ran
+
+
+def test_every_other_store_is_purged_by_the_timer(db, tmp_path, monkeypatch):
+    """The search log and feedback after FRONTLINE_LOG_RETENTION_DAYS, referral personal data
+    after FRONTLINE_REFERRAL_RETENTION_DAYS: by the daily timer, not only by hand."""
+    import datetime as dt
+
+    from knowledge_base.gaps import gap_report, log_search
+    from web.db import Feedback, make_sessionmaker, utcnow
+
+    monkeypatch.setenv("FRONTLINE_LOG_RETENTION_DAYS", "30")
+    old = utcnow() - dt.timedelta(days=45)
+    log_search("old message about rent", None, 0.1, "none", directory=tmp_path, when=old)
+    log_search("new message about rent", None, 0.1, "none", directory=tmp_path)
+    with make_sessionmaker(tmp_path)() as s:
+        s.add_all([Feedback(item_id="a-b-c", helpful=False, created_at=old), Feedback(item_id="a-b-c", helpful=True)])
+        s.commit()
+    timer = RetentionTimer(days=30, data_dir=tmp_path)
+    timer.run_once()
+    assert timer.others["search_log"] == 1 and timer.others["feedback"] == 1
+    gaps, _ = gap_report(dt.date.today() - dt.timedelta(days=365), directory=tmp_path)
+    assert [g.text for g in gaps] == ["new message about rent"]
+    monkeypatch.setenv("FRONTLINE_LOG_RETENTION_DAYS", "0")
+    assert RetentionTimer(days=30, data_dir=tmp_path).run_once() is not None  # a bad setting is logged, not fatal
 
 
 def test_cli_delete_and_purge(db, capsys):

@@ -47,6 +47,18 @@ class ReferralSettings:
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     secret: bytes | None = field(default=None, repr=False)
 
+    def check(self) -> None:
+        """Reply links carry a signed token: they must not travel over plain http to a real
+        host. http is accepted only for this machine or a single-label test host."""
+        from urllib.parse import urlsplit
+
+        url = urlsplit(self.public_url)
+        host = (url.hostname or "").lower()
+        local = host in ("localhost", "127.0.0.1", "::1") or "." not in host
+        if url.scheme != "https" and not (url.scheme == "http" and local):
+            raise ValueError(f"FRONTLINE_PUBLIC_URL must be an https address (got {self.public_url!r}): "
+                             "reply links in referral e-mails carry a signed token")
+
     def signing_key(self) -> bytes:
         """A key for reply links, derived from the server secret (never the secret itself)."""
         return hmac.new(self.secret or load_secret(self.data_dir), b"frontline-referral-ack", hashlib.sha256).digest()

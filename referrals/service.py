@@ -79,12 +79,23 @@ def _load_services() -> dict[str, Service]:
     import time
 
     from knowledge_base.loader import CONTENT_DIR, load_content
+    from knowledge_base.referral_domains import load_referral_domains
 
     folder = str(os.environ.get("FRONTLINE_CONTENT_DIR", CONTENT_DIR))
     hit = _CACHE.get(folder)
     if hit is None or time.monotonic() - hit[0] > CONTENT_TTL_SECONDS:
         content = load_content(folder)
-        hit = _CACHE[folder] = (time.monotonic(), {i.id: i for i in content.items if isinstance(i, Service)})
+        allowed = load_referral_domains(folder)
+        services = {}
+        for i in content.items:
+            if not isinstance(i, Service):
+                continue
+            email = i.referral.email if i.referral else None
+            if email and not allowed.allows(email):  # `kb validate` refuses it too: never e-mail it
+                log.error("service %s: referral e-mail domain not allowed (content/referral_domains.yml)", i.id)
+                continue
+            services[i.id] = i
+        hit = _CACHE[folder] = (time.monotonic(), services)
     return hit[1]
 
 
@@ -92,6 +103,7 @@ class ReferralService:
     def __init__(self, settings: ReferralSettings | None = None, db: sessionmaker | None = None,
                  services: Callable[[], dict[str, Service]] = _load_services, text: ReferralText | None = None):
         self.settings = settings or ReferralSettings()
+        self.settings.check()
         self.db = db or make_sessionmaker(self.settings.data_dir)
         self._services = services
         self.text = text or default_text()

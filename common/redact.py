@@ -44,7 +44,7 @@ from .paths import CONTENT_DIR
 
 ALLOWLIST_PATH = CONTENT_DIR / "redaction_allowlist.yml"
 
-TYPES = ("EMAIL", "NI_NUMBER", "NHS_NUMBER", "PHONE", "POSTCODE", "DOB", "ADDRESS", "NAME")
+TYPES = ("EMAIL", "BANK", "REFERENCE", "NI_NUMBER", "NHS_NUMBER", "PHONE", "POSTCODE", "DOB", "ADDRESS", "NAME")
 _PRIORITY = {t: i for i, t in enumerate(TYPES)}  # earlier wins an overlap
 _PLACEHOLDER_RE = re.compile(r"\[(?:%s)\]" % "|".join(TYPES))
 
@@ -63,14 +63,15 @@ class Allowlist(NamedTuple):
     terms_re: Optional["re.Pattern[str]"]
     term_words: FrozenSet[str]
     not_names: FrozenSet[str]
+    role_email_words: FrozenSet[str] = frozenset()
 
 
 class AllowlistError(ValueError):
     """``redaction_allowlist.yml`` is malformed; the message lists every problem."""
 
 
-_ALLOWLIST_KEYS = ("phone_numbers", "keep_number_prefixes", "keep_email_domains", "protected_terms",
-                   "not_names")
+_ALLOWLIST_KEYS = ("phone_numbers", "keep_number_prefixes", "keep_email_domains", "role_email_words",
+                   "protected_terms", "not_names")
 
 
 def _digits(s: str) -> str:
@@ -126,14 +127,26 @@ def load_allowlist(path: Path = ALLOWLIST_PATH) -> Allowlist:
         terms_re=terms_re,
         term_words=frozenset(words),
         not_names=frozenset(str(data.get("not_names") or "").lower().split()),
+        role_email_words=frozenset(str(w).lower() for w in data.get("role_email_words") or []),
     )
 
 
 # ---------------------------------------------------------------- patterns
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
-# NI: no D F I Q U V first; no D F I Q U V O second; BG GB NK KN TN NT ZZ never issued.
-_NI = re.compile(r"(?<![\w])(?!(?:BG|GB|NK|KN|TN|NT|ZZ))[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]"
-                 r"[ -]?\d{2}[ -]?\d{2}[ -]?\d{2}[ -]?[A-D](?![\w])", re.I)
+# NI-shaped: two letters, six digits, A-D. Prefixes never issued (GB, ZZ, D or Q first ...)
+# are redacted too: a typo or a made-up example next to a real name still identifies.
+_NI = re.compile(r"(?<![\w])[A-Z]{2}[ -]?\d{2}[ -]?\d{2}[ -]?\d{2}[ -]?[A-D](?![\w])", re.I)
+# bank details: a sort code or an account number after its cue
+_SORT_CODE = re.compile(r"\b(?:sort\s*code|s/c)\s*(?:is)?\s*[:\-]?\s*(\d{2}[ -]?\d{2}[ -]?\d{2})(?![\w])", re.I)
+_ACCOUNT = re.compile(r"\b(?:bank\s+)?(?:account|acct|acc|a/c)\s*(?:no|number|num)?\.?\s*(?:is)?\s*[:#]?\s*"
+                      r"(\d{8})(?![\w])", re.I)
+# references that identify a person: passport, BRP (two letters, seven digits), Home Office,
+# UC, council tax, housing and case references: a token with 5+ digits after its cue
+_BRP = re.compile(r"(?<![\w])[A-Z]{2}\d{7}(?![\w])", re.I)
+_REF = re.compile(r"\b(?:passport|brp|home\s+office|ho|ukvi|uan|ref(?:erence)?|claim|case|customer|tenancy|"
+                  r"rent|council\s+tax|ctax|ct|uc|housing|application|booking|account|acc)"
+                  r"\s*(?:ref(?:erence)?|no|number|num|id)?\.?\s*(?:is)?\s*[:#]?\s*"
+                  r"([A-Z0-9][A-Z0-9/\-]*\d[A-Z0-9/\-]*)(?![\w])", re.I)
 _TEN_DIGITS = re.compile(r"(?<![\w+])\d{3}[ -]?\d{3}[ -]?\d{4}(?![\w])")
 _PHONE = re.compile(
     r"(?<![\w+])(?:(?:\+|00)\s?44\s?(?:\(0\)\s?)?\(?|\(0(?=\d{2,4}\))|0)[1-9](?:[\s\-.)]{0,2}\d){8,9}(?!\d)")
@@ -152,6 +165,7 @@ _DATE = re.compile(
     r"(?P<d1>\d{1,2})[/.\-](?P<m1>\d{1,2})[/.\-](?P<y1>\d{4}|\d{2})"
     r"|(?P<d2>\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<m2>%s)\.?,?\s+(?P<y2>\d{4}|'?\d{2})"
     r"|(?P<m3>%s)\.?\s+(?P<d3>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<y3>\d{4})"
+    r"|(?P<y4>\d{4})-(?P<m4>\d{1,2})-(?P<d4>\d{1,2})"
     r")(?![\w/])" % (_MONTHS, _MONTHS), re.I)
 _DOB_CUE = re.compile(r"(?:\b(?:dob|d\.o\.b|date of birth|born|birthday|bday|b\.day)\b\.?"
                       r"(?:\s+(?:is|was|on|in))?\s*[:\-]?\s*)$", re.I)
@@ -243,11 +257,28 @@ def _year(y: str) -> int:
     return 2000 + int(y) if int(y) <= this else 1900 + int(y)
 
 
+def _personal_local_part(local: str, allow: Allowlist) -> bool:
+    """"jane.doe" or "j_smith" at an organisation is a person's address; "mash",
+    "safeguarding.adults" or "referrals" is a team's (a part in ``role_email_words``)."""
+    parts = [p for p in re.split(r"[._\-+]", local.lower()) if p]
+    return len(parts) >= 2 and not any(p.rstrip("0123456789") in allow.role_email_words for p in parts)
+
+
 def _find_numbers(text: str, allow: Allowlist, out: List[Span]) -> None:
     for m in _EMAIL.finditer(text):
-        domain = m.group(0).rsplit("@", 1)[1].lower()
-        if not any(domain == d or domain.endswith("." + d) for d in allow.email_domains):
+        local, domain = m.group(0).rsplit("@", 1)
+        domain = domain.lower()
+        kept_domain = any(domain == d or domain.endswith("." + d) for d in allow.email_domains)
+        if not kept_domain or _personal_local_part(local, allow):
             out.append(("EMAIL", m.start(), m.end()))
+    for rx in (_SORT_CODE, _ACCOUNT):
+        for m in rx.finditer(text):
+            out.append(("BANK", m.start(1), m.end(1)))
+    for m in _REF.finditer(text):
+        if sum(ch.isdigit() for ch in m.group(1)) >= 5 and not _kept_number(m.group(1), allow):
+            out.append(("REFERENCE", m.start(1), m.end(1)))
+    for m in _BRP.finditer(text):
+        out.append(("REFERENCE", m.start(), m.end()))
     for m in _NI.finditer(text):
         out.append(("NI_NUMBER", m.start(), m.end()))
     for m in _TEN_DIGITS.finditer(text):
@@ -284,8 +315,10 @@ def _find_dates(text: str, out: List[Span]) -> None:
     this_year = _dt.date.today().year
     for m in _DATE.finditer(text):
         before = text[max(0, m.start() - 30):m.start()]
-        y = m.group("y1") or m.group("y2") or m.group("y3")
+        y = m.group("y1") or m.group("y2") or m.group("y3") or m.group("y4")
         if m.group("m1") and not (1 <= int(m.group("m1")) <= 12 and 1 <= int(m.group("d1")) <= 31):
+            continue
+        if m.group("m4") and not (1 <= int(m.group("m4")) <= 12 and 1 <= int(m.group("d4")) <= 31):
             continue
         if _DOB_CUE.search(before):
             out.append(("DOB", m.start(), m.end()))

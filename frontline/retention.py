@@ -85,12 +85,29 @@ def _run(url: str | None, work) -> int:
         with engine.begin() as conn:
             if not sa.inspect(conn).has_table("events"):
                 return 0  # Rasa has not stored any conversation yet
-            return work(conn)
+            if engine.dialect.name == "sqlite":
+                # overwrite deleted rows instead of leaving them in free pages
+                conn.exec_driver_sql("PRAGMA secure_delete=ON")
+            n = work(conn)
+        if n and engine.dialect.name == "sqlite":
+            _scrub_sqlite(engine)
+        return n
     except sa.exc.OperationalError as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
         raise RetentionError(f"cannot reach the tracker store at {engine.url!r}: {reason}") from exc
     finally:
         engine.dispose()
+
+
+def _scrub_sqlite(engine: sa.Engine) -> None:
+    """After a delete: copy the write-ahead log into the database and truncate it, so the
+    deleted events survive neither in the WAL file nor in free pages (secure_delete zeroed
+    those). Best effort: a busy database is scrubbed at the next delete or purge."""
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    except sa.exc.OperationalError as exc:
+        log.warning("tracker store not checkpointed after a delete: %s", exc)
 
 
 def delete_conversation(sender_id: str, url: str | None = None) -> int:

@@ -156,3 +156,25 @@ def test_cli_unreachable_store_is_one_clean_line(tmp_path, monkeypatch, capsys):
     assert args.handler(args) == 1
     err = capsys.readouterr().err.strip()
     assert err.startswith("frontline: cannot reach the tracker store") and "\n" not in err
+
+
+def test_deleted_events_do_not_survive_in_the_sqlite_file_or_its_wal(tmp_path):
+    """Deleted rows are overwritten (secure_delete) and the WAL is truncated after a delete,
+    while another process (Rasa) keeps the database open."""
+    path = tmp_path / "tracker.db"
+    rasa = sqlite3.connect(path)  # stays open, as Rasa does: the WAL file is not removed on close
+    rasa.execute("PRAGMA journal_mode=WAL")
+    rasa.execute("PRAGMA secure_delete=OFF")
+    rasa.execute(RASA_EVENTS)
+    secret = "SENDER-SECRET-MARKER-0000"
+    rasa.executemany("INSERT INTO events (sender_id, type_name, timestamp, data) VALUES (?, 'user', ?, ?)",
+                     [("keep", time.time(), "{}")] + [(secret, time.time(), '{"text": "%s"}' % secret)] * 20)
+    rasa.commit()
+    wal = tmp_path / "tracker.db-wal"
+    assert secret.encode() in wal.read_bytes()  # the conversation is in the WAL before the delete
+    assert delete_conversation(secret, url=f"sqlite:///{path}") == 20
+    for f in (path, wal):
+        if f.exists():
+            assert secret.encode() not in f.read_bytes(), f
+    assert [r[0] for r in rasa.execute("SELECT DISTINCT sender_id FROM events")] == ["keep"]
+    rasa.close()

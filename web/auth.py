@@ -171,15 +171,20 @@ def add_user(db: Session, name: str, role: str, password: str) -> User:
 
 
 class LoginRateLimiter:
-    """At most ``max_failures`` failed sign-ins per (account, IP) in ``window`` seconds.
+    """Failed sign-ins counted three ways in ``window`` seconds: per (account, IP) at most
+    ``max_failures``; per account from any IP, and per IP against any account, at most
+    ``spread`` times that (someone trying one account from many addresses, or one address
+    trying many accounts). Keys with no recent failure are pruned, so memory stays bounded.
 
     Kept in memory: the front door runs as one process. With several workers,
     move this to the database or a shared cache."""
 
-    def __init__(self, max_failures: int = 5, window: float = 300.0, clock: Callable[[], float] = time.monotonic):
-        self.max_failures, self.window, self.clock = max_failures, window, clock
+    def __init__(self, max_failures: int = 5, window: float = 300.0, clock: Callable[[], float] = time.monotonic,
+                 spread: int = 4):
+        self.max_failures, self.window, self.clock, self.spread = max_failures, window, clock, spread
         self._fails: dict[tuple[str, str], deque[float]] = defaultdict(deque)
         self._lock = threading.Lock()
+        self._calls = 0
 
     def _recent(self, key: tuple[str, str]) -> deque[float]:
         q = self._fails[key]
@@ -188,14 +193,33 @@ class LoginRateLimiter:
             q.popleft()
         return q
 
+    def _keys(self, account: str, ip: str) -> tuple[tuple[str, str], ...]:
+        return (("pair", f"{account.lower()}|{ip}"), ("account", account.lower()), ("ip", ip))
+
+    def _prune(self) -> None:
+        self._calls += 1
+        if self._calls % 256:
+            return
+        for key in [k for k in self._fails if not self._recent(k)]:
+            del self._fails[key]
+
     def blocked(self, account: str, ip: str) -> bool:
+        pair, acc, addr = self._keys(account, ip)
         with self._lock:
-            return len(self._recent((account.lower(), ip))) >= self.max_failures
+            self._prune()
+            limit = self.max_failures * self.spread
+            return (len(self._recent(pair)) >= self.max_failures or len(self._recent(acc)) >= limit
+                    or len(self._recent(addr)) >= limit)
 
     def failed(self, account: str, ip: str) -> None:
         with self._lock:
-            self._recent((account.lower(), ip)).append(self.clock())
+            now = self.clock()
+            for key in self._keys(account, ip):
+                self._recent(key).append(now)
 
     def succeeded(self, account: str, ip: str) -> None:
         with self._lock:
-            self._fails.pop((account.lower(), ip), None)
+            self._fails.pop(self._keys(account, ip)[0], None)
+
+    def __len__(self) -> int:
+        return len(self._fails)

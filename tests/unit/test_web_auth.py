@@ -112,6 +112,28 @@ def test_rate_limit_window_expires():
     assert not lim.blocked("wendy", "10.0.0.1")
 
 
+def test_rate_limit_catches_one_account_from_many_addresses_and_one_address_on_many_accounts():
+    lim = auth.LoginRateLimiter(max_failures=5, window=300, clock=lambda: 1000.0, spread=4)
+    for i in range(20):  # 20 addresses, one failure each, against one account
+        lim.failed("wendy", f"10.0.1.{i}")
+    assert lim.blocked("wendy", "10.0.9.9") and not lim.blocked("terry", "10.0.9.9")
+    for i in range(20):  # one address spraying 20 accounts
+        lim.failed(f"user{i}", "10.0.2.1")
+    assert lim.blocked("anyone", "10.0.2.1") and not lim.blocked("anyone", "10.0.2.2")
+
+
+def test_rate_limit_memory_is_pruned():
+    now = [1000.0]
+    lim = auth.LoginRateLimiter(max_failures=5, window=300, clock=lambda: now[0])
+    for i in range(1000):
+        lim.failed(f"user{i}", f"10.0.{i // 250}.{i % 250}")
+    assert len(lim) > 2000
+    now[0] += 301
+    for _ in range(256):
+        lim.blocked("someone", "10.9.9.9")
+    assert len(lim) < 10
+
+
 def test_signed_out_pages_redirect_to_sign_in_and_api_says_401(app):
     c = client(app)
     for path in ("/", "/trainer", "/admin"):

@@ -78,7 +78,12 @@ audit: install-test ## audit both lock files for known vulnerabilities (pip-audi
 	@scripts/audit.sh
 
 lock: ## re-pin both environments from what is installed now
-	.venv/bin/pip freeze --exclude-editable | grep -v -e '^-e' -e '^frontline-assistant==' > requirements/app.lock.txt
+	.venv/bin/pip freeze --exclude-editable | grep -v -e '^-e' -e '^frontline-assistant==' > /tmp/frontline-freeze.txt
+	@# test tools keep their own lock: the runtime lock is everything else
+	grep -v '^#' requirements/test.lock.txt | cut -d= -f1 | tr 'A-Z_.' 'a-z--' > /tmp/frontline-test-names.txt
+	awk -F'==' 'NR==FNR {t[$$1]=1; next} {n=tolower($$1); gsub(/[_.]/,"-",n); if (!(n in t)) print}' /tmp/frontline-test-names.txt /tmp/frontline-freeze.txt > requirements/app.lock.txt
+	{ echo '# Test tools only (make install-test / make test): not in the runtime environment.'; \
+	  awk -F'==' 'NR==FNR {t[$$1]=1; next} {n=tolower($$1); gsub(/[_.]/,"-",n); if (n in t) print}' /tmp/frontline-test-names.txt /tmp/frontline-freeze.txt; } > requirements/test.lock.txt
 	.venv-rasa/bin/pip freeze --exclude-editable | grep -v -e '^-e' -e '^frontline-assistant==' > requirements/rasa.lock.txt
 
 clean: ## remove generated files (keeps the environments)

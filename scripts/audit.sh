@@ -44,7 +44,7 @@ fi
 accepted_ids() { grep -v '^\s*#' "$ACCEPTED" 2>/dev/null | awk 'NF {print $1}' || true; }
 
 status=0
-for lock in requirements/app.lock.txt requirements/rasa.lock.txt; do
+for lock in requirements/app.lock.txt requirements/test.lock.txt requirements/rasa.lock.txt; do
   args=()
   if [[ $lock == requirements/rasa.lock.txt ]]; then
     for id in $(accepted_ids); do args+=(--ignore-vuln "$id"); done

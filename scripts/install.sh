@@ -43,6 +43,13 @@ fi
 [ "$want_test" = 1 ] || exit 0
 
 # --- Test tools ------------------------------------------------------------
+TEST_LOCK=requirements/test.lock.txt
+stamp=.venv/.installed-test-$(hash_of "$TEST_LOCK")
+if [ ! -f "$stamp" ]; then
+  step "Test tools into .venv from $TEST_LOCK (pytest, Playwright, aiosmtpd, pip-audit, import-linter)"
+  .venv/bin/python -m pip install --progress-bar on -r "$TEST_LOCK"
+  rm -f .venv/.installed-test-*; touch "$stamp"
+fi
 if [ -f web/package-lock.json ]; then
   stamp=web/node_modules/.installed-$(hash_of web/package-lock.json)
   if [ ! -f "$stamp" ]; then

@@ -7,6 +7,8 @@ with ``{"sender": ..., "message": ...}``), plus two guarantees:
 - resident identifiers (phone numbers, postcodes, names ...) are replaced by
   typed placeholders (common/redact.py) before Rasa, the tracker store or the
   logs see the message;
+- with ``FRONTLINE_CHANNEL_TOKEN`` set (scale-out, where Rasa listens beyond this
+  machine), a request without ``Authorization: Bearer <token>`` gets a 401;
 - every message gets a reply: when processing produced none (for example the
   action server is unreachable), the domain response
   ``utter_assistant_unavailable`` is sent, which carries the 999 rule.
@@ -16,7 +18,9 @@ This module is imported by Rasa in the Python 3.10 environment: keep it light.
 
 from __future__ import annotations
 
+import hmac
 import logging
+import os
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 import sqlalchemy
@@ -32,6 +36,7 @@ logger = logging.getLogger(__name__)
 speedups.install()  # Rasa imports this module at start-up: see bot/speedups.py
 
 UNAVAILABLE_RESPONSE = "utter_assistant_unavailable"
+CHANNEL_TOKEN_ENV = "FRONTLINE_CHANNEL_TOKEN"
 MAX_MESSAGE_CHARS = 10_000
 
 
@@ -77,6 +82,9 @@ class FrontlineRestInput(RestInput):
 
         @bp.route("/webhook", methods=["POST"])
         async def receive(request: Request):
+            token = os.environ.get(CHANNEL_TOKEN_ENV)
+            if token and not hmac.compare_digest(request.headers.get("authorization", ""), f"Bearer {token}"):
+                return response.json({"error": "missing or wrong Authorization header"}, status=401)
             body = request.json if isinstance(request.json, dict) else None
             if body is None:
                 return response.json({"error": "send a JSON object with 'sender' and 'message'"}, status=400)

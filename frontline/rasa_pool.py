@@ -34,6 +34,13 @@ def _hash(sender_id: str) -> int:
     return int.from_bytes(hashlib.sha256(sender_id.encode()).digest()[:8], "big")
 
 
+def channel_headers() -> dict[str, str]:
+    """``Authorization: Bearer $FRONTLINE_CHANNEL_TOKEN`` when set (Rasa's REST channel then
+    refuses any caller without it: bot/channels.py)."""
+    token = os.environ.get("FRONTLINE_CHANNEL_TOKEN")
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
 class RasaPool:
     def __init__(self, urls: Sequence[str], timeout: float = 60.0):
         cleaned = [u.strip().rstrip("/") for u in urls if u and u.strip()]
@@ -66,7 +73,7 @@ class RasaPool:
         try:
             for base in self.order(sender_id):
                 try:
-                    r = await client.post(base + WEBHOOK, json=body)
+                    r = await client.post(base + WEBHOOK, json=body, headers=channel_headers())
                 except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
                     errors.append(f"{base}: {exc.__class__.__name__}")
                     continue
@@ -87,7 +94,7 @@ class RasaPool:
         try:
             for base in self.order(sender_id):
                 try:
-                    r = client.post(base + WEBHOOK, json=body)
+                    r = client.post(base + WEBHOOK, json=body, headers=channel_headers())
                 except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
                     errors.append(f"{base}: {exc.__class__.__name__}")
                     continue

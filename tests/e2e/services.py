@@ -276,14 +276,21 @@ class Services:
         return proc
 
 
+CHANNEL_TOKEN = "test-channel-token-3b9e"  # scale-out: Rasa's REST channel requires it
+
+
 def scale_env(pg: Postgres, redis_port: int, secret: str) -> dict[str, str]:
-    """What deploy/endpoints.scale.yml reads."""
+    """What deploy/endpoints.scale.yml reads, and the channel token."""
     return {**pg.env(), "FRONTLINE_REDIS_HOST": "127.0.0.1", "FRONTLINE_REDIS_PORT": str(redis_port),
-            "FRONTLINE_REDIS_DB": "0", "FRONTLINE_REDIS_PASSWORD": "", "FRONTLINE_ACTIONS_SECRET": secret}
+            "FRONTLINE_REDIS_DB": "0", "FRONTLINE_REDIS_PASSWORD": "", "FRONTLINE_ACTIONS_SECRET": secret,
+            "FRONTLINE_CHANNEL_TOKEN": CHANNEL_TOKEN}
 
 
 def say(url: str, sender: str, message: str, timeout: float = 120) -> list[dict]:
-    r = httpx.post(f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": message}, timeout=timeout)
+    """One message through the REST channel (with the scale-out channel token; a server
+    without one ignores the header)."""
+    r = httpx.post(f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": message}, timeout=timeout,
+                   headers={"Authorization": f"Bearer {CHANNEL_TOKEN}"})
     r.raise_for_status()
     return r.json()
 

@@ -18,7 +18,7 @@ import pytest
 from frontline.rasa_pool import RasaPool
 from frontline.retention import delete_conversation, purge_conversations
 
-from .services import FlowWalk, Services, say, scale_env, text_of
+from .services import CHANNEL_TOKEN, FlowWalk, Services, say, scale_env, text_of
 
 pytestmark = pytest.mark.slow
 
@@ -67,6 +67,14 @@ def test_the_action_servers_refuse_calls_without_the_shared_secret(cluster):
         assert httpx.get(f"{url}/health", timeout=30).status_code == 200
 
 
+def test_the_rest_channel_refuses_callers_without_the_channel_token(cluster):
+    body = {"sender": "intruder", "message": "hello"}
+    for r in cluster.rasas:
+        url = f"{r.url}/webhooks/rest/webhook"
+        assert httpx.post(url, json=body, timeout=30).status_code == 401
+        assert httpx.post(url, json=body, timeout=30, headers={"Authorization": "Bearer nope"}).status_code == 401
+
+
 def test_the_rasa_http_api_is_off(cluster):
     for r in cluster.rasas:
         assert httpx.get(f"{r.url}/status", timeout=30).status_code == 404
@@ -86,8 +94,9 @@ def test_retention_deletes_conversations_from_postgresql(cluster):
     assert gone >= 2  # keep-me, forget-me (its new turn) and the other tests' conversations
 
 
-def test_a_rasa_server_dying_mid_run_loses_no_message(cluster):
+def test_a_rasa_server_dying_mid_run_loses_no_message(cluster, monkeypatch):
     """Kill server A after every worker's second turn; RasaPool carries on through B."""
+    monkeypatch.setenv("FRONTLINE_CHANNEL_TOKEN", CHANNEL_TOKEN)  # as the front door has it in scale-out
     a, b = cluster.rasas
     pool = RasaPool([a.url, b.url])
     senders = [s for s in (f"failover-{i}" for i in range(40)) if pool.url_for(s) == a.url][:3]

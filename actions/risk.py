@@ -64,8 +64,10 @@ def _log_decision(text: str, decision: RiskDecision) -> None:
     try:
         from knowledge_base.gaps import log_search
 
+        from .conversation import current_sender
+
         log_search(text, decision.flow, round(decision.scores.get(decision.route, 0.0), 4), "risk",
-                   reason=decision.reason())
+                   reason=decision.reason(), sender_id=current_sender.get())
     except Exception as exc:  # noqa: BLE001 - logging never breaks a reply
         log.warning("risk decision not logged: %s", type(exc).__name__)
 

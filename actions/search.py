@@ -28,7 +28,10 @@ def log_search(text: str, hits, confidence: str) -> int | None:
     try:
         from knowledge_base.gaps import log_search as _log
 
-        return _log(text, hits[0].id if hits else None, round(hits[0].score, 4) if hits else None, confidence)
+        from .conversation import current_sender
+
+        return _log(text, hits[0].id if hits else None, round(hits[0].score, 4) if hits else None, confidence,
+                    sender_id=current_sender.get())
     except Exception as exc:  # e.g. redaction unavailable: store nothing
         log.warning("search not logged: %s", type(exc).__name__)
         return None

@@ -14,8 +14,8 @@ import logging
 import os
 
 from rasa_sdk.endpoint import create_app
-from rasa_sdk.executor import ActionExecutor
 
+from actions.conversation import ConversationExecutor
 from actions.security import protect
 
 
@@ -25,7 +25,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--host", default=os.environ.get("FRONTLINE_ACTIONS_HOST", "127.0.0.1"))
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s - %(message)s")
-    executor = ActionExecutor()
+    executor = ConversationExecutor()  # knows the conversation of each call (search log)
     executor.register_package("actions")
     app = create_app(executor, cors_origins=None)
     protect(app, args.host)  # with FRONTLINE_ACTIONS_SECRET set, /webhook needs the Bearer secret

@@ -222,7 +222,10 @@ class RetentionTimer:
 
 
 def _cmd_delete(args) -> int:
+    from knowledge_base.gaps import delete_sender
+
     n = delete_conversation(args.sender)
+    delete_sender(args.sender)  # its logged searches too (FRONTLINE_DATA_DIR)
     if not n:
         print(f"frontline: no conversation with sender id {args.sender!r}", file=sys.stderr)
         return 1

@@ -17,11 +17,12 @@ import datetime as dt
 import os
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import Boolean, DateTime, Float, Integer, String, Text, create_engine, delete, event, func, or_, select
+from sqlalchemy import Boolean, DateTime, Float, Integer, String, Text, delete, func, or_, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+from store import engine_for, scrub
 
 from .errors import KnowledgeBaseError
 
@@ -52,6 +53,8 @@ class SearchLog(Base):
     confidence: Mapped[str] = mapped_column(String(8), index=True)
     helpful: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     reason: Mapped[str | None] = mapped_column(Text, nullable=True, doc="redacted free-text reason")
+    sender_id: Mapped[str | None] = mapped_column(String(255), nullable=True, index=True,
+                                                  doc="the conversation (deleted with it)")
 
 
 def data_dir() -> Path:
@@ -63,28 +66,8 @@ def db_path(directory: Path | str | None = None) -> Path:
 
 
 def make_engine(directory: Path | str | None = None):
-    """Create the database file (owner-only) and the ``search_log`` table if needed.
-    One engine per database file per process."""
-    return _engine(str(db_path(directory).resolve()))
-
-
-@lru_cache(maxsize=8)
-def _engine(path_text: str):
-    path = Path(path_text)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not path.exists():
-        path.touch(mode=0o600)
-    engine = create_engine(f"sqlite:///{path}", connect_args={"check_same_thread": False, "timeout": 5})
-
-    @event.listens_for(engine, "connect")
-    def _fast_log_writes(dbapi_conn, _record):  # one insert per search: no fsync on every commit
-        cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA synchronous=NORMAL")
-        cur.close()
-
-    Base.metadata.create_all(engine)
-    return engine
+    """The shared database's engine (``store``): created and migrated on first use."""
+    return engine_for(directory or data_dir())
 
 
 def _redactor():
@@ -101,11 +84,12 @@ def utcnow() -> dt.datetime:
 
 def log_search(message: str, top_item_id: str | None, top_score: float | None, confidence: str,
                helpful: bool | None = None, reason: str | None = None, *,
-               directory: Path | str | None = None, when: dt.datetime | None = None, engine=None) -> int:
+               directory: Path | str | None = None, when: dt.datetime | None = None, engine=None,
+               sender_id: str | None = None) -> int:
     """Store one search (redacted) and return its row id, for ``record_feedback`` later."""
     redact = _redactor()
     row = SearchLog(time=when or utcnow(), message=redact(message or "")[:MAX_MESSAGE_CHARS], top_item_id=top_item_id,
-                    top_score=top_score, confidence=confidence, helpful=helpful,
+                    top_score=top_score, confidence=confidence, helpful=helpful, sender_id=sender_id,
                     reason=redact(reason)[:MAX_MESSAGE_CHARS] if reason else None)
     with Session(engine or make_engine(directory)) as s:
         s.add(row)
@@ -113,13 +97,27 @@ def log_search(message: str, top_item_id: str | None, top_score: float | None, c
         return row.id
 
 
+def delete_sender(sender_id: str, *, directory: Path | str | None = None, engine=None) -> int:
+    """Delete the logged searches of one conversation (with the conversation itself)."""
+    engine = engine or make_engine(directory)
+    with Session(engine) as s:
+        n = s.execute(delete(SearchLog).where(SearchLog.sender_id == sender_id)).rowcount or 0
+        s.commit()
+    if n:
+        scrub(engine)
+    return n
+
+
 def purge_search_log(older_than_days: int, *, directory: Path | str | None = None, engine=None,
                      now: dt.datetime | None = None) -> int:
     """Delete logged searches older than ``older_than_days`` (retention); rows deleted."""
     cutoff = (now or utcnow()) - dt.timedelta(days=older_than_days)
-    with Session(engine or make_engine(directory)) as s:
+    engine = engine or make_engine(directory)
+    with Session(engine) as s:
         n = s.execute(delete(SearchLog).where(SearchLog.time < cutoff)).rowcount or 0
         s.commit()
+    if n:
+        scrub(engine)
     return n
 
 

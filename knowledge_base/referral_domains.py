@@ -32,7 +32,8 @@ def load_referral_domains(content_dir: Path | str) -> ReferralDomains:
     """The allow-list; an empty one (nothing may be e-mailed) when the file is missing."""
     path = Path(content_dir) / FILE_NAME
     if not path.exists():
-        return ReferralDomains(owner="-", last_reviewed=dt.date.min, review_by=dt.date.min, allowed_domains=["invalid"])
+        return ReferralDomains(owner="(no file)", last_reviewed=dt.date.min, review_by=dt.date.min,
+                               allowed_domains=["invalid"])
     return ReferralDomains.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
 
 

@@ -1,9 +1,8 @@
 """Tables for referrals, in the shared SQLite file ``$FRONTLINE_DATA_DIR/frontline.db``.
 
 Own declarative base and ``MetaData`` (tables prefixed ``referral_``) so the front
-door's tables and ours never collide; ``create_all`` is idempotent, and a nullable
-column added to a model later is added to an existing table at start
-(:func:`add_missing_columns`: ``create_all`` leaves existing tables alone).
+door's tables and ours never collide. The tables are created and changed by the
+migrations in ``store/migrations`` (a new column is a new revision there).
 
 One :class:`Referral` per resident referral, one :class:`Target` per chosen
 service (its own status), and :class:`AuditEntry` rows that record who did what
@@ -16,10 +15,10 @@ import datetime as dt
 import logging
 from pathlib import Path
 
-from sqlalchemy import (Boolean, DateTime, Engine, Float, ForeignKey, Integer, MetaData, String, Text,
-                        UniqueConstraint, create_engine, event, inspect, text)
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Integer, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, sessionmaker
+
+from store import sessionmaker_for
 
 log = logging.getLogger(__name__)
 STATUSES = ("draft", "queued", "sent", "made", "received", "accepted", "declined", "failed")
@@ -111,45 +110,7 @@ def db_path(data_dir: Path) -> Path:
     return Path(data_dir) / "frontline.db"
 
 
-def add_missing_columns(engine: Engine) -> list[str]:
-    """Add model columns missing from existing tables (``ALTER TABLE ... ADD COLUMN``, SQLite and PostgreSQL).
-    Idempotent; only nullable columns, which old rows can leave empty. Returns ``table.column`` added."""
-    added = []
-    for table in Base.metadata.sorted_tables:
-        have = {c["name"] for c in inspect(engine).get_columns(table.name)}
-        for col in table.columns:
-            if col.name in have:
-                continue
-            if not col.nullable:
-                raise RuntimeError(f"{table.name}.{col.name} is new and NOT NULL: it needs a real migration")
-            try:
-                with engine.begin() as conn:
-                    conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {col.name} "
-                                      f"{col.type.compile(engine.dialect)}"))
-            except DBAPIError:  # another process added it first
-                if col.name not in {c["name"] for c in inspect(engine).get_columns(table.name)}:
-                    raise
-            added.append(f"{table.name}.{col.name}")
-    return added
-
-
 def make_sessionmaker(data_dir: Path) -> sessionmaker:
-    """Open (creating if needed) the shared database and our tables; return a session factory."""
-    Path(data_dir).mkdir(parents=True, exist_ok=True)
-    path = db_path(data_dir)
-    if not path.exists():
-        path.touch(mode=0o600)
-    engine = create_engine(f"sqlite:///{path}", connect_args={"check_same_thread": False})
-
-    @event.listens_for(engine, "connect")
-    def _pragmas(dbapi_conn, _record):
-        cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA busy_timeout=5000")
-        cur.execute("PRAGMA secure_delete=ON")  # erased personal data is overwritten, not left in free pages
-        cur.close()
-
-    Base.metadata.create_all(engine)
-    if added := add_missing_columns(engine):
-        log.info("added column(s) to an existing database: %s", ", ".join(added))
-    return sessionmaker(engine, expire_on_commit=False)
+    """A session factory on the shared database; its tables come from the migrations
+    (``store/migrations``), applied when the database is first opened."""
+    return sessionmaker_for(data_dir)

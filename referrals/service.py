@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from knowledge_base.schema import Service
+from store import scrub
 
 from .config import ReferralSettings
 from .errors import NotAllowed, ReferralNotFound, ServiceNotReferable, WrongState
@@ -285,6 +286,7 @@ class ReferralService:
             db.commit()
         if old:
             log.info("retention: erased personal data of %d referral(s)", len(old))
+            scrub(self.db.kw["bind"])  # erased fields leave nothing in the WAL
         return len(old)
 
     def stats(self, service_id: str) -> ReferralStats | None:

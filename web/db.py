@@ -10,9 +10,10 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text, create_engine, delete, event
-from sqlalchemy.engine import Engine
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text, delete
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
+
+from store import sessionmaker_for
 
 ROLES = ("worker", "trainer", "admin")
 
@@ -60,15 +61,9 @@ def db_path(data_dir: Path) -> Path:
 
 
 def make_sessionmaker(data_dir: Path) -> sessionmaker:
-    """Create the database file and tables if needed; return a session factory."""
-    Path(data_dir).mkdir(parents=True, exist_ok=True)
-    path = db_path(data_dir)
-    if not path.exists():  # password hashes inside: readable by the service account only
-        path.touch(mode=0o600)
-    engine = create_engine(f"sqlite:///{db_path(data_dir)}", connect_args={"check_same_thread": False})
-    _sqlite_pragmas(engine)
-    Base.metadata.create_all(engine)
-    return sessionmaker(engine, expire_on_commit=False)
+    """A session factory on the shared database; its tables come from the migrations
+    (``store/migrations``), applied when the database is first opened."""
+    return sessionmaker_for(data_dir)
 
 
 def purge_feedback(data_dir: Path, older_than_days: int, now: dt.datetime | None = None) -> int:
@@ -78,12 +73,3 @@ def purge_feedback(data_dir: Path, older_than_days: int, now: dt.datetime | None
         n = db.execute(delete(Feedback).where(Feedback.created_at < cutoff)).rowcount or 0
         db.commit()
     return n
-
-
-def _sqlite_pragmas(engine: Engine) -> None:
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn, _record):
-        cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA busy_timeout=5000")
-        cur.close()

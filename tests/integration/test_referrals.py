@@ -247,7 +247,9 @@ def test_retention_erases_personal_fields_and_keeps_statuses(svc, settings, star
         assert db.scalars(select(AuditEntry).where(AuditEntry.action == "erase")).one().referral_id == old.id
     db_bytes = (settings.data_dir / "frontline.db").read_bytes()
     assert b"Zebedee Oldcase" not in db_bytes  # secure_delete: overwritten, not left in free pages
-    assert b"Ada Example" in db_bytes
+    assert b"Ada Example" in db_bytes  # the WAL was checkpointed into the file
+    wal = settings.data_dir / "frontline.db-wal"
+    assert not wal.exists() or b"Zebedee Oldcase" not in wal.read_bytes()
 
 
 def test_reply_link_sets_status_and_time_to_first_response(svc, start_smtp):

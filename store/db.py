@@ -1,0 +1,100 @@
+"""Engine, SQLite settings and migrations for ``frontline.db`` (see ``store/__init__``)."""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+from functools import lru_cache
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy.orm import sessionmaker
+
+log = logging.getLogger(__name__)
+
+HERE = Path(__file__).resolve().parent
+MIGRATIONS = HERE / "migrations"
+HEAD = "0002"
+
+
+def db_path(data_dir: Path | str) -> Path:
+    return Path(data_dir) / "frontline.db"
+
+
+def _alembic_config(engine: Engine):
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("sqlalchemy.url", str(engine.url))
+    return cfg
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        if not inspect(conn).has_table("alembic_version"):
+            return None
+        return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
+def upgrade(engine: Engine) -> None:
+    """Migrate to the latest revision. Processes starting together take turns (a lock
+    file beside the database), so each revision runs once."""
+    from alembic import command
+
+    path = Path(engine.url.database or "")
+    lock_path = path.with_name(path.name + ".migrate.lock")
+    with open(lock_path, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if current_revision(engine) == HEAD:
+                return
+            cfg = _alembic_config(engine)
+            with engine.begin() as conn:
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, "head")
+            log.info("database %s migrated to %s", path.name, HEAD)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+@lru_cache(maxsize=16)
+def _engine(path_text: str) -> Engine:
+    path = Path(path_text)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():  # password hashes and referrals inside: the service account only
+        path.touch(mode=0o600)
+    engine = create_engine(f"sqlite:///{path}", connect_args={"check_same_thread": False, "timeout": 5})
+
+    @event.listens_for(engine, "connect")
+    def _sqlite_settings(dbapi_conn, _record):
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")      # readers never wait for the search log's writes
+        cur.execute("PRAGMA synchronous=NORMAL")    # one insert per search: no fsync on every commit
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=5000")
+        cur.execute("PRAGMA secure_delete=ON")      # erased personal data is overwritten, not left in free pages
+        cur.close()
+
+    upgrade(engine)
+    return engine
+
+
+def scrub(engine: Engine) -> None:
+    """After erasing personal data: copy the write-ahead log into the database and truncate
+    it, so erased rows survive neither in the WAL nor in free pages (secure_delete zeroes
+    those). Best effort: a busy database is scrubbed at the next erase."""
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    except Exception as exc:  # noqa: BLE001 - never fail the erase itself
+        log.warning("database not checkpointed after an erase: %s", type(exc).__name__)
+
+
+def engine_for(data_dir: Path | str) -> Engine:
+    """The database's engine, created and migrated on first use in this process."""
+    return _engine(str(db_path(data_dir).resolve()))
+
+
+def sessionmaker_for(data_dir: Path | str) -> sessionmaker:
+    return sessionmaker(engine_for(data_dir), expire_on_commit=False)

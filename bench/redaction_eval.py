@@ -31,8 +31,8 @@ from typing import Any, Dict, List, NamedTuple, Tuple
 import yaml
 
 from common.redact import TYPES, AllowlistError, load_allowlist, redact
+from common.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 LABELLED = ROOT / "tests" / "redaction" / "labelled.yml"
 HOLDOUT = ROOT / "tests" / "redaction" / "holdout.yml"
 RESULTS = ROOT / "bench" / "results" / "redaction.json"

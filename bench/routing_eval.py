@@ -16,7 +16,8 @@ from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+from common.paths import ROOT
+
 SETS_DIR = ROOT / "tests" / "eval_routing"
 
 

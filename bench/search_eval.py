@@ -17,7 +17,8 @@ from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+from common.paths import ROOT
+
 DEV_DIR = ROOT / "tests" / "eval" / "dev"
 RESULTS = ROOT / "bench" / "results"
 

@@ -22,11 +22,11 @@ from pathlib import Path
 from sqlalchemy import Boolean, DateTime, Float, Integer, String, Text, delete, func, or_, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
+from common.paths import ROOT
 from store import engine_for, scrub
 
 from .errors import KnowledgeBaseError
 
-ROOT = Path(__file__).resolve().parent.parent
 UNANSWERED = ("none", "choose")
 MAX_MESSAGE_CHARS = 1000
 

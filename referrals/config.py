@@ -8,9 +8,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from common.paths import ROOT
 from common.secret_key import load_secret
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def _flag(name: str, default: bool) -> bool:

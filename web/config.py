@@ -7,10 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from common.secret_key import load_secret
+from common.paths import ROOT
 
 __all__ = ["ROOT", "WebSettings", "data_dir_from_env", "load_secret"]
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def data_dir_from_env() -> Path:

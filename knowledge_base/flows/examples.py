@@ -17,9 +17,10 @@ from pathlib import Path
 
 import yaml
 
+from common.paths import ROOT
+
 from .engine import FlowEngine, default_engine
 
-ROOT = Path(__file__).resolve().parents[2]
 SPEC = ROOT / "docs" / "flows-examples.yml"
 DOC = ROOT / "docs" / "flows.md"
 README = ROOT / "README.md"

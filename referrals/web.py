@@ -23,6 +23,7 @@ from typing import Callable
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader
 from starlette.concurrency import run_in_threadpool
 
 from .errors import (BadToken, NotAllowed, ReferralInvalid, ReferralNotFound, ServiceNotReferable, WrongState)
@@ -35,10 +36,15 @@ HERE = Path(__file__).resolve().parent
 def create_router(get_current_user: Callable, verify_csrf: Callable, *,
                   service: ReferralService | Callable[[], ReferralService] | None = None,
                   csrf_token: Callable[[Request], str | None] | None = None,
-                  public: Callable | None = None) -> APIRouter:
+                  public: Callable | None = None,
+                  page_context: Callable[[Request], dict] | None = None,
+                  shared_templates: Path | None = None) -> APIRouter:
     """``get_current_user`` guards every staff route; ``public`` marks the two reply
-    routes a receiving service opens from its e-mail, whose guard is the signed token."""
-    templates = Jinja2Templates(directory=HERE / "templates")
+    routes a receiving service opens from its e-mail, whose guard is the signed token.
+    ``page_context`` and ``shared_templates`` give the pages the front door's header and
+    navigation (its ``_header.html``, with ``ui`` its wording, ``user``, ``nav``)."""
+    loaders = [FileSystemLoader(HERE / "templates")] + ([FileSystemLoader(shared_templates)] if shared_templates else [])
+    templates = Jinja2Templates(env=Environment(loader=ChoiceLoader(loaders), autoescape=True))
     router = APIRouter()
     holder: dict[str, ReferralService] = {}
 
@@ -50,8 +56,9 @@ def create_router(get_current_user: Callable, verify_csrf: Callable, *,
 
     def render(request: Request, template: str, status: int = 200, **ctx) -> HTMLResponse:
         csrf = csrf_token(request) if csrf_token else None
+        shared = page_context(request) if page_context and ctx.get("nav") is not False else {}
         return templates.TemplateResponse(request, template, {"t": svc().text, "csrf": csrf, "errors": {},
-                                                              "prefix": "", **ctx}, status_code=status)
+                                                              "prefix": "", **shared, **ctx}, status_code=status)
 
     def message(request: Request, text: str, status: int) -> HTMLResponse:
         return render(request, "message.html", status, message=text)

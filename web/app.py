@@ -26,7 +26,8 @@ from frontline.rasa_pool import RasaPool
 from . import auth
 from .config import WebSettings
 from .context import HERE, WebContext, _State
-from .guards import COOKIE, CsrfFailed, Forbidden, SignInRequired, csrf_for, public, require_role, verify_csrf
+from .guards import (COOKIE, CsrfFailed, Forbidden, SignInRequired, csrf_for, public, require_role, signed_in,
+                     verify_csrf)
 from .pages import allowed_pages
 from .routes import admin, chat, session, trainer
 from .routes.chat import redact_reason  # noqa: F401 - re-exported for callers and tests
@@ -139,8 +140,17 @@ def create_app(rasa_url: str | None = None, secret: str | None = None,
     # referrals (referrals/ package): pages and API behind the same sign-in and CSRF
     from referrals.web import create_router as create_referral_router
 
+    def page_context(request: Request) -> dict:
+        """The front door's header on the referral pages: its wording and the signed-in
+        member of staff's navigation (nothing for the public reply pages)."""
+        staff = signed_in(request)
+        if staff is None:
+            return {}
+        return {"ui": text, "user": staff.user, "nav": allowed_pages(staff.role), "current": "referrals"}
+
     app.include_router(create_referral_router(require_role("referrals"), verify_csrf, csrf_token=csrf_for,
-                                              public=public))
+                                              public=public, page_context=page_context,
+                                              shared_templates=HERE / "templates"))
     return app
 
 

@@ -26,10 +26,11 @@ import logging
 import os
 import sys
 import threading
-import time
-from urllib.parse import quote
 
-import sqlalchemy as sa
+from store.tracker import TrackerStoreError
+from store.tracker import delete_conversation as _delete
+from store.tracker import purge_conversations as _purge
+from store.tracker import tracker_url as _tracker_url
 
 from .settings import Settings
 
@@ -38,15 +39,7 @@ log = logging.getLogger(__name__)
 DEFAULT_RETENTION_DAYS = 30
 DAY_SECONDS = 24 * 60 * 60
 
-_events = sa.Table(  # the columns we need of Rasa's SQLTrackerStore.SQLEvent
-    "events", sa.MetaData(),
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("sender_id", sa.String(255), nullable=False),
-    sa.Column("timestamp", sa.Float),
-)
-
-
-class RetentionError(Exception):
+class RetentionError(TrackerStoreError):
     """The retention period is invalid or the tracker store cannot be reached."""
 
 
@@ -63,80 +56,23 @@ def retention_days() -> int:
 
 def tracker_url(settings: Settings | None = None) -> str:
     """The SQLAlchemy URL of the tracker store Rasa uses."""
-    if os.environ.get("FRONTLINE_TRACKER_URL"):
-        return os.environ["FRONTLINE_TRACKER_URL"]
-    env = os.environ
-    if env.get("FRONTLINE_PG_HOST"):
-        user = quote(env.get("FRONTLINE_PG_USER", "postgres"), safe="")
-        password = env.get("FRONTLINE_PG_PASSWORD", "")
-        auth = f"{user}:{quote(password, safe='')}" if password else user
-        return (f"postgresql+psycopg2://{auth}@{env['FRONTLINE_PG_HOST']}:{env.get('FRONTLINE_PG_PORT', '5432')}"
-                f"/{env.get('FRONTLINE_PG_DB', 'frontline')}")
-    return f"sqlite:///{(settings or Settings()).tracker_db}"
-
-
-def _engine(url: str | None) -> sa.Engine:
-    return sa.create_engine(url or tracker_url(), pool_pre_ping=True)
-
-
-def _run(url: str | None, work) -> int:
-    engine = _engine(url)
-    try:
-        with engine.begin() as conn:
-            if not sa.inspect(conn).has_table("events"):
-                return 0  # Rasa has not stored any conversation yet
-            if engine.dialect.name == "sqlite":
-                # overwrite deleted rows instead of leaving them in free pages
-                conn.exec_driver_sql("PRAGMA secure_delete=ON")
-            n = work(conn)
-        if n and engine.dialect.name == "sqlite":
-            _scrub_sqlite(engine)
-        return n
-    except sa.exc.OperationalError as exc:
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-        raise RetentionError(f"cannot reach the tracker store at {engine.url!r}: {reason}") from exc
-    finally:
-        engine.dispose()
-
-
-def _scrub_sqlite(engine: sa.Engine) -> None:
-    """After a delete: copy the write-ahead log into the database and truncate it, so the
-    deleted events survive neither in the WAL file nor in free pages (secure_delete zeroed
-    those). Best effort: a busy database is scrubbed at the next delete or purge."""
-    try:
-        with engine.connect() as conn:
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    except sa.exc.OperationalError as exc:
-        log.warning("tracker store not checkpointed after a delete: %s", exc)
+    return _tracker_url((settings or Settings()).tracker_db)
 
 
 def delete_conversation(sender_id: str, url: str | None = None) -> int:
-    """Delete every event of one conversation. Returns the number of events deleted (0 if none).
-
-    For the web front door's admin action: call it with the sender id the
-    front door uses for that conversation.
-    """
-    return _run(url, lambda conn: conn.execute(sa.delete(_events).where(_events.c.sender_id == sender_id)).rowcount)
+    """Every event of one conversation (``store.tracker``); events deleted."""
+    try:
+        return _delete(sender_id, url or tracker_url())
+    except TrackerStoreError as exc:
+        raise RetentionError(str(exc)) from exc
 
 
 def purge_conversations(older_than_days: int, url: str | None = None, now: float | None = None) -> int:
-    """Delete whole conversations whose last event is older than ``older_than_days``.
-
-    Returns the number of conversations deleted.
-    """
-    if older_than_days < 1:
-        raise RetentionError(f"the retention period must be 1 day or more (got {older_than_days})")
-    cutoff = (time.time() if now is None else now) - older_than_days * DAY_SECONDS
-    stale = (sa.select(_events.c.sender_id).group_by(_events.c.sender_id)
-             .having(sa.func.max(_events.c.timestamp) < cutoff))
-
-    def work(conn) -> int:
-        senders = [row[0] for row in conn.execute(stale)]
-        for start in range(0, len(senders), 500):
-            conn.execute(sa.delete(_events).where(_events.c.sender_id.in_(senders[start:start + 500])))
-        return len(senders)
-
-    return _run(url, work)
+    """Whole conversations idle for ``older_than_days`` (``store.tracker``)."""
+    try:
+        return _purge(older_than_days, url or tracker_url(), now)
+    except TrackerStoreError as exc:
+        raise RetentionError(str(exc)) from exc
 
 
 DEFAULT_LOG_RETENTION_DAYS = 90

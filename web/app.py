@@ -21,7 +21,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from frontline.rasa_pool import RasaPool
+from .rasa_pool import RasaPool
 
 from . import auth
 from .config import WebSettings

@@ -13,7 +13,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from frontline.rasa_pool import RasaPool
+from .rasa_pool import RasaPool
 
 from . import auth
 from .config import WebSettings, load_secret

@@ -15,7 +15,7 @@ import time
 import httpx
 import pytest
 
-from frontline.rasa_pool import RasaPool
+from web.rasa_pool import RasaPool
 from frontline.retention import delete_conversation, purge_conversations
 
 from .services import CHANNEL_TOKEN, FlowWalk, Services, say, scale_env, text_of

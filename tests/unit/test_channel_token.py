@@ -3,7 +3,7 @@
 import httpx
 import pytest
 
-from frontline.rasa_pool import RasaPool, channel_headers
+from web.rasa_pool import RasaPool, channel_headers
 
 pytestmark = pytest.mark.unit
 

@@ -10,7 +10,7 @@ from collections import Counter
 import httpx
 import pytest
 
-from frontline.rasa_pool import NoRasaServer, RasaPool
+from web.rasa_pool import NoRasaServer, RasaPool
 
 pytestmark = pytest.mark.unit
 

@@ -61,13 +61,13 @@ def admin_account(request: Request, name: str, action: Literal["disable", "enabl
 def admin_delete_conversation(sender: str = Form(..., min_length=3, max_length=200),
                               staff: Staff = Depends(admin_guard), ctx: WebContext = Depends(get_ctx)):
     """Delete one conversation from the tracker store now (retention does it after N days)."""
-    from frontline.retention import RetentionError, delete_conversation
+    from store.tracker import TrackerStoreError, delete_conversation
 
     from knowledge_base.gaps import delete_sender
 
     try:
         n = delete_conversation(sender.strip())
-    except RetentionError as exc:
+    except TrackerStoreError as exc:
         log.error("conversation delete failed: %s", type(exc).__name__)
         raise HTTPException(status_code=503, detail=ctx.text.admin.delete_failed) from exc
     delete_sender(sender.strip(), directory=ctx.settings.data_dir)  # its logged searches go too

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from frontline.rasa_pool import NoRasaServer
+from ..rasa_pool import NoRasaServer
 
 from .. import auth
 from ..context import WebContext, get_ctx

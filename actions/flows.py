@@ -27,6 +27,7 @@ from rasa_sdk.types import DomainDict
 
 from knowledge_base import flows as F
 
+from .guides import _message_id, start_events
 from .risk import interrupt_slots, risk_flows, route_of
 from .search import answer_search
 
@@ -42,12 +43,6 @@ def _intent(tracker: Tracker) -> tuple[str | None, float]:
 
 def _text(tracker: Tracker) -> str:
     return (tracker.latest_message or {}).get("text") or ""
-
-
-def _message_id(tracker: Tracker) -> str | None:
-    """Rasa may call the form validation twice for one message (slot extraction,
-    then the form itself); the engine must see each message once."""
-    return (tracker.latest_message or {}).get("message_id")
 
 
 def step_messages(dispatcher: CollectingDispatcher, turn_view: F.StepView) -> None:
@@ -80,16 +75,6 @@ def best_flow_for_text(text: str) -> str | None:
         if score > best_score:
             best, best_score = f["id"], score
     return best
-
-
-def start_events(flow_id: str, tracker: Tracker) -> list[EventType]:
-    state = tracker.get_slot("flow_state")
-    stack = list(tracker.get_slot("flow_stack") or [])
-    if isinstance(state, dict) and state.get("status") == "active" and state.get("flow") != flow_id:
-        stack.append(state)  # put the interrupted guide aside, to offer resuming it later
-    turn = F.start(flow_id)
-    return [SlotSet("flow_state", turn.state), SlotSet("flow_stack", stack), SlotSet("flow_answer", None),
-            SlotSet("flow_msg_id", _message_id(tracker))]  # the message that started the guide is not an answer
 
 
 class ActionStartFlow(Action):

@@ -61,7 +61,7 @@ def accept(dispatcher: CollectingDispatcher, tracker: Tracker, intent: str, enti
     if intent == "start_flow" and entities.get("flow_id"):
         from knowledge_base import flows as F
 
-        from .flows import start_events
+        from .guides import start_events
 
         if entities["flow_id"] in {f["id"] for f in F.list_flows()}:
             return [*start_events(entities["flow_id"], tracker), FollowupAction("flow_form")]

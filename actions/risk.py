@@ -23,6 +23,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from knowledge_base.index import default_index_dir
 from knowledge_base.risk import NONE, RiskDecision, RiskRouter
 
+from .cards import show_card
+from .guides import start_events
 from .knowledge import get_search
 
 log = logging.getLogger(__name__)
@@ -76,12 +78,10 @@ def open_route(dispatcher: CollectingDispatcher, tracker: Tracker, decision: Ris
     """The first reply to a disclosure: the guide, or the 999 rule and the close guides."""
     from knowledge_base import flows as F
 
-    from .flows import start_events
 
     if decision.flow and decision.flow.startswith("item:"):  # a route with no guide yet: its item first
-        from .search import show_item
 
-        return [*show_item(dispatcher, tracker, decision.flow.removeprefix("item:")), FollowupAction("action_listen")]
+        return [*show_card(dispatcher, decision.flow.removeprefix("item:")), FollowupAction("action_listen")]
     known = {f["id"]: f["title"] for f in F.list_flows()}
     flows = [f for f in (decision.flow, *decision.alternatives) if f in known]
     if len(flows) > 1:
@@ -100,11 +100,9 @@ def interrupt_slots(dispatcher: CollectingDispatcher, tracker: Tracker, decision
     """Inside a form (a guide, a quick check): the slots that open the route's guide, or,
     for a route with no guide yet, its item shown now and no slots."""
     if decision.flow and decision.flow.startswith("item:"):
-        from .search import show_item
 
-        show_item(dispatcher, tracker, decision.flow.removeprefix("item:"))
+        show_card(dispatcher, decision.flow.removeprefix("item:"))
         return {}
-    from .flows import start_events
 
     return {e["name"]: e["value"] for e in start_events(decision.flow, tracker)}
 

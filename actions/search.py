@@ -12,12 +12,12 @@ import logging
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from knowledge_base.clauses import second_need
-from knowledge_base.present import answer_fields, asks_how_to_refer, referral_fields
+from knowledge_base.present import asks_how_to_refer, referral_fields
 
+from .cards import show_card, utter_item
 from .knowledge import get_search
 
 log = logging.getLogger(__name__)
@@ -35,23 +35,6 @@ def log_search(text: str, hits, confidence: str) -> int | None:
     except Exception as exc:  # e.g. redaction unavailable: store nothing
         log.warning("search not logged: %s", type(exc).__name__)
         return None
-
-
-def utter_item(dispatcher: CollectingDispatcher, item, log_id: int | None = None) -> list[dict[str, Any]]:
-    """The answer as text (REST clients, rasa shell), then the same answer as a
-    structured card for the web panel, which replaces those texts with it."""
-    fields = answer_fields(item)
-    dispatcher.utter_message(response="utter_kb_answer", **fields)
-    texts = 1
-    if fields["illustrative"]:
-        dispatcher.utter_message(response="utter_kb_illustrative")
-        texts += 1
-    if fields["stale"]:
-        dispatcher.utter_message(response="utter_kb_stale", **fields)
-        texts += 1
-    card = {**fields, "steps": list(item.steps), "replaces": texts, "log_id": log_id}
-    dispatcher.utter_message(json_message={"card": card})
-    return [SlotSet("last_item_id", item.id)]
 
 
 def offer_flows(dispatcher: CollectingDispatcher, hits) -> None:
@@ -162,9 +145,5 @@ class ActionShowItem(Action):
 
 def show_item(dispatcher: CollectingDispatcher, tracker: Tracker, item_id: str | None) -> list[dict[str, Any]]:
     """One item's answer (chosen from "Did you mean"), then the related refresher offer."""
-    item = get_search().items.get(item_id or "")
-    if item is None:
-        dispatcher.utter_message(response="utter_kb_item_gone")
-        return []
-    events = utter_item(dispatcher, item)
-    return events + offer_after_answer(dispatcher, tracker, events)
+    events = show_card(dispatcher, item_id)
+    return events + offer_after_answer(dispatcher, tracker, events) if events else events

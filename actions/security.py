@@ -67,32 +67,3 @@ def protect(app, host: str = "127.0.0.1", secret: str | None = None) -> None:
         return None
 
     app.register_middleware(require_secret, "request")
-
-
-def main(argv: list[str] | None = None) -> None:
-    """``python -m actions.security --port P``: actions.server with ``protect`` applied.
-
-    For deployments (and tests) until actions/server.py calls ``protect`` itself;
-    afterwards both are the same (``protect`` is idempotent).
-    """
-    import argparse
-    import sys
-
-    import actions.server as server
-
-    p = argparse.ArgumentParser(add_help=False)
-    p.add_argument("--host", default=os.environ.get("FRONTLINE_ACTIONS_HOST", "127.0.0.1"))
-    host = p.parse_known_args(sys.argv[1:] if argv is None else argv)[0].host
-    original = server.create_app
-
-    def create_protected(*args, **kwargs):
-        app = original(*args, **kwargs)
-        protect(app, host)
-        return app
-
-    server.create_app = create_protected
-    server.main(argv)
-
-
-if __name__ == "__main__":
-    main()

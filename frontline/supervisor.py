@@ -234,6 +234,11 @@ class Supervisor:
         # inherits SIGINT as ignored, and Ctrl-C / `kill -INT` would do nothing
         signal.signal(signal.SIGINT, on_signal)
         try:
+            # the application database migrated to the latest revision before anything uses it
+            from store import current_revision, engine_for
+
+            print(f"Database {self.settings.data_dir / 'frontline.db'} at revision "
+                  f"{current_revision(engine_for(self.settings.data_dir))}", flush=True)
             self.start()
             took = self.wait_ready()
             self._retention = RetentionTimer(url=tracker_url(self.settings)).start()  # purge now, then daily

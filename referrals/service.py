@@ -20,10 +20,12 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 from knowledge_base.schema import Service
 from store import scrub
 
+from .audit import audit, naive_utc
 from .config import ReferralSettings
+from .delivery import deliver_due
 from .errors import NotAllowed, ReferralNotFound, ServiceNotReferable, WrongState
 from .forms import ReferralInput, referable, validate
-from .models import PERSONAL_FIELDS, RESPONSES, AuditEntry, Referral, Target, make_sessionmaker, utcnow
+from .models import PERSONAL_FIELDS, RESPONSES, Referral, Target, make_sessionmaker
 from .text import ReferralText, default_text, render_email
 from .tokens import make_token, read_token
 
@@ -54,20 +56,8 @@ class Preview:
     body: str
 
 
-def naive_utc(now: dt.datetime | None) -> dt.datetime:
-    if now is None:
-        return utcnow()
-    return now.astimezone(dt.timezone.utc).replace(tzinfo=None) if now.tzinfo else now
-
-
 def can_read(user: User, referral: Referral) -> bool:
     return user.role == "admin" or user.username == referral.created_by
-
-
-def audit(db: Session, actor: str, action: str, referral_id: str, service_id: str | None = None,
-          detail: str | None = None, now: dt.datetime | None = None) -> None:
-    db.add(AuditEntry(actor=actor[:64], action=action, referral_id=referral_id, service_id=service_id,
-                      detail=detail, at=naive_utc(now)))
 
 
 _CACHE: dict[str, tuple[float, dict[str, Service]]] = {}
@@ -208,9 +198,7 @@ class ReferralService:
             db.commit()
         log.info("referral %s: %d email(s) queued", referral_id, queued)
         if deliver and queued:
-            from .queue import process_queue
-
-            process_queue(now, service=self, referral_id=referral_id)
+            deliver_due(self, now, referral_id=referral_id)
         with self.db() as db:
             return db.get(Referral, referral_id)
 

@@ -251,7 +251,7 @@ class Services:
         env.pop("FRONTLINE_ACTIONS_SECRET", None)
         if secret:
             env["FRONTLINE_ACTIONS_SECRET"] = secret
-        proc = Proc(name, [sys.executable, "-m", "actions.security", "--port", str(port)], env,
+        proc = Proc(name, [sys.executable, "-m", "actions.server", "--port", str(port)], env,
                     self.tmp / f"{name}.log", ready_url=f"http://127.0.0.1:{port}/health")
         proc.port = port
         self.procs.append(proc.start())

@@ -3,19 +3,17 @@
 import datetime as dt
 
 import pytest
-from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 import actions.knowledge as knowledge
 from actions.search import ActionSearchKnowledge, ActionShowItem
+from tests.trackers import make_tracker
 
 pytestmark = pytest.mark.unit
 
 
 def tracker_for(text, intent="ask_knowledge", entities=None, sender="worker-1"):
-    return Tracker(sender_id=sender, slots={}, latest_message={
-        "text": text, "intent": {"name": intent, "confidence": 0.9}, "entities": entities or []},
-        events=[], paused=False, followup_action=None, active_loop={}, latest_action_name="action_listen")
+    return make_tracker(text, intent, entities=entities, sender=sender)
 
 
 @pytest.fixture

@@ -4,23 +4,20 @@ safeguarding interrupt, digressions, stop and resume."""
 import json
 
 import pytest
-from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 import actions.knowledge as knowledge
 from actions.flows import ActionAskFlowAnswer, ActionFlowFinished, ActionResumeFlow, ActionStartFlow, ValidateFlowForm
 from actions.search import ActionSearchKnowledge
 from knowledge_base import flows as F
+from tests.trackers import make_tracker
 
 pytestmark = pytest.mark.unit
 
 
 def tracker(text, intent="ask_knowledge", confidence=0.95, slots=None, entities=None, loop=None, msg="m1"):
-    return Tracker(sender_id="w1", slots={"flow_msg_id": None, **(slots or {})},
-                   latest_message={"text": text, "message_id": msg, "entities": entities or [],
-                                   "intent": {"name": intent, "confidence": confidence}},
-                   events=[], paused=False, followup_action=None,
-                   active_loop={"name": loop} if loop else {}, latest_action_name="action_listen")
+    return make_tracker(text, intent, confidence=confidence, entities=entities, loop=loop, message_id=msg,
+                        slots={"flow_msg_id": None, **(slots or {})})
 
 
 def slots_of(events):

@@ -4,11 +4,11 @@ the worker's "yes"."""
 import json
 
 import pytest
-from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.offers import ActionAcceptOffer, offered_buttons, parse_payload
 from knowledge_base import refreshers as R
+from tests.trackers import make_tracker
 
 pytestmark = pytest.mark.unit
 
@@ -20,9 +20,7 @@ def after_reply(*buttons, text="yes"):
               {"event": "bot", "text": "Want a two-minute refresher on this?", "data": {"buttons": list(buttons)}},
               {"event": "action", "name": "action_listen"},
               {"event": "user", "text": text}]
-    return Tracker(sender_id="w1", slots={"refreshers_offered": []}, events=events, paused=False,
-                   latest_message={"text": text, "intent": {"name": "affirm", "confidence": 0.99}, "entities": []},
-                   followup_action=None, active_loop={}, latest_action_name="action_listen")
+    return make_tracker(text, "affirm", confidence=0.99, events=events, slots={"refreshers_offered": []})
 
 
 def button(intent, **entities):

@@ -1,22 +1,19 @@
 """Refresher actions from named tracker fixtures: card, quick check, offer once."""
 
 import pytest
-from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.refreshers import (ActionAskQuizAnswer, ActionShowRefresher, ActionStartQuickCheck,
                                 ValidateQuizForm, offer_related)
 from knowledge_base import refreshers as R
+from tests.trackers import make_tracker
 
 pytestmark = pytest.mark.unit
 
 
 def tracker(text, intent="request_refresher", slots=None, entities=None, msg="m1", loop=None):
-    return Tracker(sender_id="w1", slots={"quiz_msg_id": None, **(slots or {})},
-                   latest_message={"text": text, "message_id": msg, "entities": entities or [],
-                                   "intent": {"name": intent, "confidence": 0.9}},
-                   events=[], paused=False, followup_action=None,
-                   active_loop={"name": loop} if loop else {}, latest_action_name="action_listen")
+    return make_tracker(text, intent, entities=entities, loop=loop, message_id=msg,
+                        slots={"quiz_msg_id": None, **(slots or {})})
 
 
 def slots_of(events):

@@ -92,6 +92,9 @@ SETTINGS: tuple[Setting, ...] = (
     S("FRONTLINE_SMTP_TLS", "0", "flag", "implicit TLS (port 465)", "referrals"),
     S("FRONTLINE_SMTP_TIMEOUT", "10", "float", "seconds before an SMTP attempt is retried later", "referrals"),
     # scale-out (Rasa's own stores)
+    S("FRONTLINE_DATABASE_URL", "unset (`$FRONTLINE_DATA_DIR/frontline.db`)", "SQLAlchemy URL",
+      "the application database (accounts, search log, feedback, referrals) in PostgreSQL, migrated on first use",
+      "scale-out"),
     S("FRONTLINE_TRACKER_DB", "`$FRONTLINE_DATA_DIR/tracker.db`", "path", "the embedded SQLite tracker store", "scale-out"),
     S("FRONTLINE_TRACKER_URL", "unset", "SQLAlchemy URL", "the tracker store for retention and deletion, if not SQLite",
       "scale-out"),

@@ -1,4 +1,5 @@
-"""The one application database (``<data dir>/frontline.db``): one engine per file per
+"""The one application database (``<data dir>/frontline.db``, or PostgreSQL at
+``FRONTLINE_DATABASE_URL`` when several front doors share one): one engine per file per
 process with one set of SQLite settings, and its schema managed by Alembic migrations
 (``store/migrations/``), applied when the database is first opened.
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import fcntl
 import logging
+import os
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
@@ -15,6 +17,8 @@ log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 MIGRATIONS = HERE / "migrations"
 HEAD = "0002"
+URL_ENV = "FRONTLINE_DATABASE_URL"  # PostgreSQL (scale-out): one database for every front door
+_PG_LOCK = 720_412  # pg_advisory_lock key: processes migrating the same database take turns
 
 
 def db_path(data_dir: Path | str) -> Path:
@@ -37,30 +41,51 @@ def current_revision(engine: Engine) -> str | None:
         return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
+@contextmanager
+def _migration_lock(engine: Engine):
+    """One migrator at a time: a lock file beside a SQLite database, an advisory lock in
+    PostgreSQL (several machines may start together)."""
+    if engine.dialect.name == "sqlite":
+        path = Path(engine.url.database or "")
+        with open(path.with_name(path.name + ".migrate.lock"), "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+    else:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _PG_LOCK})
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _PG_LOCK})
+                conn.commit()
+
+
 def upgrade(engine: Engine) -> None:
-    """Migrate to the latest revision. Processes starting together take turns (a lock
-    file beside the database), so each revision runs once."""
+    """Migrate to the latest revision. Processes starting together take turns, so each
+    revision runs once."""
     from alembic import command
 
-    path = Path(engine.url.database or "")
-    lock_path = path.with_name(path.name + ".migrate.lock")
-    with open(lock_path, "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            if current_revision(engine) == HEAD:
-                return
-            cfg = _alembic_config(engine)
-            with engine.begin() as conn:
-                cfg.attributes["connection"] = conn
-                command.upgrade(cfg, "head")
-            log.info("database %s migrated to %s", path.name, HEAD)
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    with _migration_lock(engine):
+        if current_revision(engine) == HEAD:
+            return
+        cfg = _alembic_config(engine)
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+        log.info("database %s migrated to %s", engine.url.render_as_string(hide_password=True), HEAD)
 
 
 @lru_cache(maxsize=16)
-def _engine(path_text: str) -> Engine:
-    path = Path(path_text)
+def _engine(where: str) -> Engine:
+    """``where``: a SQLAlchemy URL (PostgreSQL) or the path of the SQLite file."""
+    if "://" in where:
+        engine = create_engine(where, pool_pre_ping=True)
+        upgrade(engine)
+        return engine
+    path = Path(where)
     path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists():  # password hashes and referrals inside: the service account only
         path.touch(mode=0o600)
@@ -83,7 +108,10 @@ def _engine(path_text: str) -> Engine:
 def scrub(engine: Engine) -> None:
     """After erasing personal data: copy the write-ahead log into the database and truncate
     it, so erased rows survive neither in the WAL nor in free pages (secure_delete zeroes
-    those). Best effort: a busy database is scrubbed at the next erase."""
+    those). Best effort: a busy database is scrubbed at the next erase. (PostgreSQL: its
+    own VACUUM reclaims the space.)"""
+    if engine.dialect.name != "sqlite":
+        return
     try:
         with engine.connect() as conn:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -92,8 +120,10 @@ def scrub(engine: Engine) -> None:
 
 
 def engine_for(data_dir: Path | str) -> Engine:
-    """The database's engine, created and migrated on first use in this process."""
-    return _engine(str(db_path(data_dir).resolve()))
+    """The database's engine, created and migrated on first use in this process:
+    ``FRONTLINE_DATABASE_URL`` (PostgreSQL) if set, else ``<data_dir>/frontline.db``."""
+    url = os.environ.get(URL_ENV)
+    return _engine(url if url else str(db_path(data_dir).resolve()))
 
 
 def sessionmaker_for(data_dir: Path | str) -> sessionmaker:

@@ -35,7 +35,7 @@ def test_every_kb_and_frontline_command_in_the_readme_exists():
 
 
 def test_every_setting_in_the_readme_is_read_by_the_code():
-    code = "".join(p.read_text() for d in ("common", "frontline", "knowledge_base", "actions", "web", "scripts", "bot", "referrals")
+    code = "".join(p.read_text() for d in ("common", "store", "frontline", "knowledge_base", "actions", "web", "scripts", "bot", "referrals")
                    for p in (ROOT / d).rglob("*") if p.suffix in (".py", ".sh", ".yml"))
     table = README.split("## Settings", 1)[1].split("##", 1)[0]
     for var in set(re.findall(r"`((?:FRONTLINE|PYTHON)[A-Z0-9_]*)`", table)):

@@ -10,7 +10,7 @@ from common.settings_table import SETTINGS, readme_block
 
 pytestmark = pytest.mark.unit
 
-CODE_DIRS = ("common", "frontline", "knowledge_base", "actions", "web", "scripts", "bot", "referrals", "deploy")
+CODE_DIRS = ("common", "store", "frontline", "knowledge_base", "actions", "web", "scripts", "bot", "referrals", "deploy")
 NAME = re.compile(r"FRONTLINE_[A-Z0-9_]*[A-Z0-9]|FRONTLINE_[A-Z0-9]+_(?=\{)")
 
 

@@ -37,9 +37,14 @@ def read_wording(path: Path | str) -> tuple[Any, yaml.Node | None]:
 def load_wording(path: Path | str, validate: Callable[[Any], T], hint: str) -> T:
     """``validate(data)`` (e.g. ``Model.model_validate``); its validation errors (anything
     with ``.errors()`` giving ``loc`` and ``msg``) become problems at their YAML lines."""
+    return parse_wording(path, validate, hint)[0]
+
+
+def parse_wording(path: Path | str, validate: Callable[[Any], T], hint: str) -> tuple[T, yaml.Node | None]:
+    """``load_wording`` plus the node tree, for a caller with checks of its own to place."""
     data, root = read_wording(path)
     try:
-        return validate(data)
+        return validate(data), root
     except Exception as exc:  # noqa: BLE001 - only validation errors are turned into problems
         errors = getattr(exc, "errors", None)
         if not callable(errors):

@@ -43,15 +43,20 @@ class RetentionError(TrackerStoreError):
     """The retention period is invalid or the tracker store cannot be reached."""
 
 
-def retention_days() -> int:
-    raw = os.environ.get("FRONTLINE_RETENTION_DAYS", str(DEFAULT_RETENTION_DAYS))
+def _days(env: str, default: int) -> int:
+    """A retention period in whole days (1 or more) from ``env``."""
+    raw = os.environ.get(env, str(default))
     try:
         days = int(raw)
     except ValueError:
         days = 0
     if days < 1:
-        raise RetentionError(f"FRONTLINE_RETENTION_DAYS must be a whole number of days, 1 or more (got {raw!r})")
+        raise RetentionError(f"{env} must be a whole number of days, 1 or more (got {raw!r})")
     return days
+
+
+def retention_days() -> int:
+    return _days("FRONTLINE_RETENTION_DAYS", DEFAULT_RETENTION_DAYS)
 
 
 def tracker_url(settings: Settings | None = None) -> str:
@@ -79,14 +84,7 @@ DEFAULT_LOG_RETENTION_DAYS = 90
 
 
 def log_retention_days() -> int:
-    raw = os.environ.get("FRONTLINE_LOG_RETENTION_DAYS", str(DEFAULT_LOG_RETENTION_DAYS))
-    try:
-        days = int(raw)
-    except ValueError:
-        days = 0
-    if days < 1:
-        raise RetentionError(f"FRONTLINE_LOG_RETENTION_DAYS must be a whole number of days, 1 or more (got {raw!r})")
-    return days
+    return _days("FRONTLINE_LOG_RETENTION_DAYS", DEFAULT_LOG_RETENTION_DAYS)
 
 
 def purge_other_stores(data_dir=None) -> dict[str, int | None]:

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, field_validator
 
 from common.paths import WORDING_DIR
 from common.problems import Problem, node_line
-from common.wording import WordingError, load_wording, read_wording
+from common.wording import WordingError, parse_wording
 
 CONTENT = WORDING_DIR / "referrals.yml"
 FieldName = Literal["consent", "consent_reason", "consent_why", "resident_name", "date_of_birth", "address", "phone",
@@ -183,8 +183,7 @@ _env = SandboxedEnvironment(autoescape=False, undefined=StrictUndefined, keep_tr
 def load_text(path: Path | str = CONTENT) -> ReferralText:
     path = Path(path)
     try:
-        text = load_wording(path, ReferralText.model_validate, hint="compare with the keys in referrals/text.py")
-        _, root = read_wording(path)
+        text, root = parse_wording(path, ReferralText.model_validate, hint="compare with the keys in referrals/text.py")
     except WordingError as exc:
         raise ReferralTextError(exc.problems) from exc
     problems = []

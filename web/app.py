@@ -74,8 +74,6 @@ def create_app(rasa_url: str | None = None, secret: str | None = None,
 
     app = FastAPI(title=text.service_name, docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     app.state.ctx = ctx
-    app.state.web = ctx.state
-    app.state.limiter = ctx.limiter
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     if (settings.assets_dir / "govuk-frontend.min.css").exists():
         app.mount("/govuk", StaticFiles(directory=settings.assets_dir), name="govuk")

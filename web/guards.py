@@ -61,9 +61,13 @@ class Staff:
 
 
 def signed_in(request: Request) -> Staff | None:
-    with request.app.state.web.db() as db:
-        found = auth.lookup_session(db, request.cookies.get(COOKIE))
-    return Staff(*found) if found else None
+    """The signed-in member of staff, looked up once per request (the guard, the CSRF
+    check and the page all ask)."""
+    if "staff" not in request.scope:
+        with request.app.state.ctx.state.db() as db:
+            found = auth.lookup_session(db, request.cookies.get(COOKIE))
+        request.scope["staff"] = Staff(*found) if found else None
+    return request.scope["staff"]
 
 
 def require_role(page: str) -> Callable[[Request], Staff]:

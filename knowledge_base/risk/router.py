@@ -257,17 +257,18 @@ class RiskRouter:
         probs = np.exp(logits - logits.max())
         probs /= probs.sum()
         s = self.settings
+        order = np.argsort(-sims)
         if s.knn_weight:
             # the nearest examples vote too, the nearer the stronger: a message almost
             # identical to a trainer's example follows it, whatever its single words say
-            near = np.argsort(-sims)[:s.knn_k]
+            near = order[:s.knn_k]
             votes = np.exp((sims[near] - sims[near[0]]) / s.knn_temperature)
             knn = np.zeros(len(self.order))
             np.add.at(knn, self.label_index[near], votes / votes.sum())
             probs = (1 - s.knn_weight) * probs + s.knn_weight * knn
         scores = {route: float(probs[i]) for i, route in enumerate(self.order)}
         scores[NONE] += scores.pop(EVERYDAY, 0.0)
-        top = np.argsort(-sims)[:5]
+        top = order[:5]
         nearest = tuple(Nearest(self.texts[i], NONE if self.labels[i] == EVERYDAY else str(self.labels[i]),
                                 round(float(sims[i]), 3)) for i in top)
         return scores, nearest

@@ -62,6 +62,7 @@ test-rasa: train ## rasa data validate + conversation tests (fail on any predict
 	mkdir -p $(RESULTS)
 	$(RASA) test core --model $(MODEL) --stories bot/tests --fail-on-prediction-errors --out $(RESULTS)/rasa --no-plot
 	.venv-rasa/bin/python -c "from bot.speedups import self_test; self_test()"
+	.venv-rasa/bin/python -c "from bot.tracker_store import self_test; self_test()"
 
 test-e2e: index train ## whole stack as `make run` starts it, through REST and the front door
 	$(PY) -m pytest -m slow -q

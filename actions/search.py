@@ -14,7 +14,7 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from knowledge_base.clauses import second_need
+from knowledge_base.clauses import search_with_clauses, second_need
 from knowledge_base.present import asks_how_to_refer, referral_fields
 
 from .cards import show_card, utter_item
@@ -68,8 +68,9 @@ def requested_refresher(text: str) -> str | None:
 
 
 def search_for(text: str) -> dict[str, Any]:
-    """The shipped search for a worker's message (borough named in it as a filter)."""
-    return get_search().run(text, borough_filter(text), top_k=3)
+    """The shipped search for a worker's message (borough named in it as a filter), with its
+    clauses' results under ``"clauses"`` for the second need (one batch, one encoder call)."""
+    return search_with_clauses(get_search(), text, borough_filter(text), top_k=3)
 
 
 def answer_search(dispatcher: CollectingDispatcher, text: str, out: dict[str, Any] | None = None
@@ -90,7 +91,7 @@ def answer_search(dispatcher: CollectingDispatcher, text: str, out: dict[str, An
         if len(hits) > 1:
             dispatcher.utter_message(response="utter_kb_not_this", buttons=[
                 {"title": h.item.title, "payload": "/show_item" + json.dumps({"item_id": h.id})} for h in hits[1:3]])
-        also = second_need(get_search(), text, hits, borough_filter(text))
+        also = second_need(get_search(), text, hits, borough_filter(text), out.get("clauses"))
         if also is not None:  # two needs in one message: the second one is a click away
             dispatcher.utter_message(response="utter_kb_also", title=also.item.title, buttons=[
                 {"title": also.item.title, "payload": "/show_item" + json.dumps({"item_id": also.id})}])

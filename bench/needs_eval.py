@@ -6,6 +6,10 @@ labelled with its need; the acceptable items are the need's ``items`` in content
 * strict: the first reply is a card (confident, or marked "check it fits") of one of the need's items;
 * shown: one of the need's items is in the first reply (the card, or a "did you mean" choice).
 Also counted: messages that would open a safeguarding guide instead (everyday needs must not).
+
+The dev set is the needs map itself: every need's ``examples`` (workers' words, written with
+the map), labelled with that need. Tuning happens on it; the sets under tests/eval_needs/ stay
+blind. Targets (issue #15): strict at least 0.85 on the blind set, 0.95 on the dev set.
 """
 
 from __future__ import annotations
@@ -26,6 +30,11 @@ def load_set(path: Path) -> list[dict]:
     return yaml.safe_load(path.read_text(encoding="utf-8"))["messages"]
 
 
+def dev_messages(needs) -> list[dict]:
+    """The needs map's own examples, each labelled with its need (the dev set)."""
+    return [{"text": str(e), "need": n.id} for n in needs.needs for e in n.examples]
+
+
 def evaluate(search, router, needs_by_id: dict, messages: list[dict]) -> dict:
     from actions.search import borough_filter
 
@@ -40,7 +49,7 @@ def evaluate(search, router, needs_by_id: dict, messages: list[dict]) -> dict:
         ok = set(need.items)
         if not ok:
             no_item[need.id] += 1
-        if router is not None and router.run(m["text"]).is_risk and need.area != "safeguarding":
+        if router is not None and need.area != "safeguarding" and not need.risk_route and router.run(m["text"]).is_risk:
             guided += 1
         out = search.run(m["text"], borough_filter(m["text"]), top_k=3)
         hits = [h.id for h in out["hits"]]
@@ -87,9 +96,6 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--wrong", action="store_true", help="list every message without the right help")
     args = p.parse_args(argv)
     paths = [Path(args.set)] if args.set else sorted(SETS_DIR.glob("*.yml"))
-    if not paths:
-        print("no needs sets in tests/eval_needs/ yet", file=sys.stderr)
-        return 0
     from knowledge_base.loader import CONTENT_DIR
     from knowledge_base.needs import load_needs
     from knowledge_base.risk import RiskRouter
@@ -104,19 +110,21 @@ def main(argv: list[str] | None = None) -> int:
     router = RiskRouter.shipped(search.embedder, search.items.values())
     router.warm_up()
     by_id = {n.id: n for n in needs.needs}
-    for path in paths:
-        messages = load_set(path)
+    sets = [(p.stem, load_set(p)) for p in paths]
+    if not args.set:
+        sets.insert(0, ("needs-dev (content/needs.yml examples)", dev_messages(needs)))
+    for name, messages in sets:
         if messages and "needs" in messages[0]:
             r = evaluate_two(search, by_id, messages)
             n = max(r["n"], 1)
-            print(f"\n== two-need set {path.stem}: {r['n']} messages")
+            print(f"\n== two-need set {name}: {r['n']} messages")
             print(f"both needs met in the first reply {r['both']}/{r['n']} = {r['both'] / n:.3f}; "
                   f"at least one {r['one']}/{r['n']} = {r['one'] / n:.3f}; 'Also:' shown {r['also_shown']}, "
                   f"right {r['also_right']}")
             continue
         r = evaluate(search, router, by_id, messages)
         n = max(r["n"], 1)
-        print(f"\n== needs set {path.stem}: {r['n']} messages ({len(r['no_item'])} of their needs have no item yet)")
+        print(f"\n== needs set {name}: {r['n']} messages ({len(r['no_item'])} of their needs have no item yet)")
         print(f"right help in the first reply: strict (direct answer) {r['strict']}/{r['n']} = {r['strict'] / n:.3f}; "
               f"shown (answer or a choice) {r['shown']}/{r['n']} = {r['shown'] / n:.3f}")
         print(f"messages whose need has no item yet: {sum(r['no_item'].values())}; "

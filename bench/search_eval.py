@@ -102,12 +102,13 @@ def latency(ks, queries: list[Query], rounds: int = 3) -> dict:
 
 def latency_with_second_need(ks, texts: list[str], rounds: int = 2) -> dict:
     """What the search action does for one message: the search, then the second-need
-    search over its clauses (``knowledge_base.clauses.second_need``)."""
-    from knowledge_base.clauses import second_need
+    search over its clauses (``knowledge_base.clauses``), the message and its clauses in
+    one batch as ``actions.search.search_for`` does."""
+    from knowledge_base.clauses import search_with_clauses, second_need
 
     def once(text: str) -> None:
-        out = ks.run(text)
-        second_need(ks, text, out["hits"])
+        out = search_with_clauses(ks, text)
+        second_need(ks, text, out["hits"], clause_outs=out["clauses"])
 
     for text in texts[:20]:
         once(text)

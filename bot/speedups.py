@@ -19,12 +19,9 @@ on this disk) and readers no longer block the writer. A committed turn can be lo
 power cut, never corrupted. Only SQLite connections are touched; PostgreSQL (scale-out)
 is unchanged.
 
-4. Count a conversation's stored events with one prepared SQL statement. Before each save,
-Rasa's SQL tracker store counts the events stored since the last session start, to know
-which events are new; it builds that ORM query afresh every time, which took 13% of
-Rasa's busy time (py-spy, search messages). The patched count runs the same SQL logic
-(events of this sender at or after its latest ``session_started``, or all of them if there
-is none), built once; the self-test checks it returns Rasa's count, session by session.
+4. Count a conversation's stored events with one prepared SQL statement: a method of our
+tracker store now (``bot.tracker_store``), no longer a patch; the self-test checks it
+returns Rasa's count, session by session.
 
 5. Keep SQLite connections open between turns. With SQLAlchemy 1.4 a file SQLite database
 gets no connection pool, so each tracker read and each save opened the file again and ran
@@ -96,34 +93,6 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
         cursor.close()
 
 
-def _prepared_additional_events():
-    import itertools
-
-    import sqlalchemy as sa
-    from rasa.shared.core.events import SessionStarted
-
-    statements: dict = {}
-
-    def count_since_session_start(store, session, sender_id) -> int:
-        table = store.SQLEvent.__table__
-        stmt = statements.get(table)
-        if stmt is None:
-            sender = sa.bindparam("sender_id")
-            start = (sa.select(sa.func.max(table.c.timestamp))
-                     .where(table.c.sender_id == sender, table.c.type_name == SessionStarted.type_name)
-                     .scalar_subquery())
-            stmt = statements[table] = (sa.select(sa.func.count()).select_from(table)
-                                        .where(table.c.sender_id == sender,
-                                               sa.or_(table.c.timestamp >= start, start.is_(None))))
-        return int(session.execute(stmt, {"sender_id": sender_id}).scalar() or 0)
-
-    def _additional_events(self, session, tracker):
-        n = count_since_session_start(self, session, tracker.sender_id)
-        return itertools.islice(tracker.events, n, len(tracker.events))
-
-    return _additional_events
-
-
 def _pooled_sqlite(original):
     import functools
 
@@ -175,9 +144,7 @@ def install() -> bool:
         event.listen(Engine, "connect", _sqlite_pragmas)
 
     import rasa.core.tracker_store
-    from rasa.core.tracker_store import SQLTrackerStore
 
-    SQLTrackerStore._additional_events = _prepared_additional_events()
     rasa.core.tracker_store.create_engine_kwargs = _pooled_sqlite(rasa.core.tracker_store.create_engine_kwargs)
     _installed = True
     return True
@@ -193,7 +160,6 @@ def self_test() -> None:
     from rasa.core.tracker_store import SQLTrackerStore
 
     original = RemoteAction._validate_action_result
-    original_additional_events = SQLTrackerStore._additional_events
     assert install(), "bot.speedups did not install on this Rasa"
     patched = RemoteAction._validate_action_result
     assert patched is not original
@@ -240,8 +206,8 @@ def self_test() -> None:
             assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
             assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
         engine.dispose()
-    # 4. the prepared count returns Rasa's count: no session, one, several, unknown sender
-    count_times = _check_event_count(original_additional_events)
+    # 4. our store's prepared count returns Rasa's count: no session, one, several, unknown sender
+    count_times = _check_event_count(SQLTrackerStore._additional_events)
 
     t = time.perf_counter()
     for _ in range(50):
@@ -260,7 +226,6 @@ def _check_event_count(original) -> tuple[float, float]:
     import tempfile
     import time
 
-    from rasa.core.tracker_store import SQLTrackerStore
     from rasa.shared.core.domain import Domain
     from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
     from rasa.shared.core.trackers import DialogueStateTracker
@@ -278,7 +243,9 @@ def _check_event_count(original) -> tuple[float, float]:
                                                     SessionStarted(timestamp=9.0)] + turn(10.0, "b"),
     }
     with tempfile.TemporaryDirectory() as tmp:
-        store = SQLTrackerStore(Domain.empty(), dialect="sqlite", db=f"{tmp}/tracker.db")
+        from bot.tracker_store import FrontlineTrackerStore
+
+        store = FrontlineTrackerStore(Domain.empty(), dialect="sqlite", db=f"{tmp}/tracker.db")
         assert type(store.engine.pool).__name__ == "QueuePool", store.engine.pool  # 5.
         for sender, events in conversations.items():
             half = len(events) // 2
@@ -286,15 +253,15 @@ def _check_event_count(original) -> tuple[float, float]:
             asyncio.run(store.save(tracker))
             tracker = DialogueStateTracker.from_events(sender, events)  # the rest: a second save
             with store.session_scope() as db:
-                ours = list(SQLTrackerStore._additional_events(store, db, tracker))
+                ours = list(store._additional_events(db, tracker))
                 rasas = list(original(store, db, tracker))
             assert ours == rasas and ours, (sender, len(ours), len(rasas))
             asyncio.run(store.save(tracker))
         unknown = DialogueStateTracker.from_events("unknown", turn(1.0, "x"))
         with store.session_scope() as db:
-            assert list(SQLTrackerStore._additional_events(store, db, unknown)) == list(original(store, db, unknown))
+            assert list(store._additional_events(db, unknown)) == list(original(store, db, unknown))
             timings = []
-            for fn in (original, SQLTrackerStore._additional_events):
+            for fn in (original, FrontlineTrackerStore._additional_events):
                 t = time.perf_counter()
                 for _ in range(50):
                     list(fn(store, db, tracker))

@@ -7,6 +7,8 @@ from the first answer.
 (``MIN_WORDS``): "bread and butter" stays whole. ``second_need(search, text, first)``
 searches each clause and returns the best hit that is confident enough to show as a card
 and is not already in the first reply (the card or its "Not this?" items).
+``search_with_clauses(search, text)`` searches the whole message and its clauses in one
+batch (one encoder call), so the second need costs no second model call.
 """
 
 from __future__ import annotations
@@ -35,16 +37,34 @@ def split_clauses(text: str, min_words: int = MIN_WORDS) -> list[str]:
     return out
 
 
-def second_need(search, text: str, first_hits: list, filters=None):
-    """A Hit for a second need in ``text``, or None. ``first_hits`` are the hits of the
-    whole message (the first one is the answer shown)."""
+def search_with_clauses(search, text: str, filters=None, top_k: int = 3) -> dict:
+    """``search.run(text)``'s result, with ``"clauses"``: the results for the message's
+    clauses when it has two or more (else ``[]``), from the same batch."""
     clauses = split_clauses(text)
-    if len(clauses) < 2 or not first_hits:
+    if len(clauses) < 2:
+        return {**search.run(text, filters, top_k=top_k), "clauses": []}
+    queries = [text, *clauses]
+    run_many = getattr(search, "run_many", None)
+    outs = run_many(queries, filters, top_k=top_k) if run_many else [search.run(q, filters, top_k=top_k) for q in queries]
+    return {**outs[0], "clauses": outs[1:]}
+
+
+def second_need(search, text: str, first_hits: list, filters=None, clause_outs: list | None = None):
+    """A Hit for a second need in ``text``, or None. ``first_hits`` are the hits of the
+    whole message (the first one is the answer shown); ``clause_outs``, when given, are its
+    clauses' results from :func:`search_with_clauses` (else the clauses are searched here)."""
+    if not first_hits:
         return None
+    if clause_outs is None:
+        clauses = split_clauses(text)
+        if len(clauses) < 2:
+            return None
+        run_many = getattr(search, "run_many", None)  # one encoder call for all the clauses
+        clause_outs = (run_many(clauses, filters, top_k=1) if run_many
+                       else [search.run(c, filters, top_k=1) for c in clauses])
     shown = {h.id for h in first_hits}
     best = None
-    run_many = getattr(search, "run_many", None)  # one encoder call for all the clauses
-    outs = run_many(clauses, filters, top_k=1) if run_many else [search.run(c, filters, top_k=1) for c in clauses]
+    outs = clause_outs
     for out in outs:
         if out["confidence"] not in ("answer", "show") or not out["hits"]:
             continue

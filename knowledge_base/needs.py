@@ -39,6 +39,9 @@ class Need(Strict):
     items: list[ItemId] = Field(default_factory=list)
     # searched, and no local service found in that borough, on this date (national items are the fallback)
     no_local_service: dict[Literal["hackney", "newham"], dt.date] = Field(default_factory=dict)
+    # messages about this need can be disclosures for this risk route (self-neglect, a scam on
+    # an older person): the router does not learn its examples as "no guide"
+    risk_route: ItemId | None = None
     notes: str | None = None
 
 
@@ -75,6 +78,15 @@ def _read(content_dir: Path | str) -> tuple[NeedsFile | None, list[Problem], yam
                               hint="see docs/trainer-guide.md, 'The needs map'") for e in exc.errors()], root
 
 
+def _route_ids(content_dir: Path | str) -> set[str]:
+    path = Path(content_dir) / "risk_routes.yml"
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError):
+        return set()  # reported by the risk routes' own checks
+    return {r.get("id") for r in data.get("routes") or [] if isinstance(r, dict)}
+
+
 def needs_problems(content_dir: Path | str, items: dict, today: dt.date | None = None) -> list[Problem]:
     """Schema and cross checks of ``needs.yml`` against the items (``{id: item}``)."""
     today = today or dt.date.today()
@@ -103,6 +115,12 @@ def needs_problems(content_dir: Path | str, items: dict, today: dt.date | None =
             if checked > today:
                 out.append(Problem(name, node_line(root, ("needs", i, "no_local_service", borough)),
                                    f"{need.id}: no_local_service.{borough} date {checked} is in the future"))
+    route_ids = _route_ids(content_dir) if any(n.risk_route for n in needs.needs) else set()
+    for i, need in enumerate(needs.needs):
+        if need.risk_route and need.risk_route not in route_ids:
+            out.append(Problem(name, node_line(root, ("needs", i, "risk_route")),
+                               f"{need.id}: unknown risk route '{need.risk_route}'",
+                               hint="use the id of a route in risk_routes.yml"))
     if needs.review_by < today:
         out.append(Problem(name, node_line(root, ("review_by",)), f"past its review_by date {needs.review_by}",
                            level="warning", hint="check the map against its sources and move review_by on"))

@@ -1,7 +1,10 @@
 """Rasa's tracker store (not ours, but the conversations in it are residents' data):
 delete one conversation, or every conversation idle for N days, on SQLite (the embedded
 default) and PostgreSQL (scale-out). Deleted events are overwritten and, on SQLite, the
-write-ahead log is truncated, so nothing is left in the file.
+write-ahead log is truncated, so nothing is left in the file. Each deleted conversation
+gets a tombstone (``frontline_deleted_conversations``), which Rasa's store
+(``bot.tracker_store``) reads so that a message being answered at that moment cannot write
+the conversation back; tombstones older than ``TOMBSTONE_DAYS`` are pruned.
 
     tracker_url(tracker_db=None) -> str          FRONTLINE_TRACKER_URL, else PostgreSQL from
                                                  FRONTLINE_PG_*, else the SQLite file
@@ -11,6 +14,7 @@ write-ahead log is truncated, so nothing is left in the file.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import time
@@ -23,6 +27,7 @@ from common.paths import ROOT
 
 log = logging.getLogger(__name__)
 DAY_SECONDS = 24 * 60 * 60
+TOMBSTONE_DAYS = 2  # far longer than any message takes to answer
 
 
 _events = sa.Table(  # the columns we need of Rasa's SQLTrackerStore.SQLEvent
@@ -31,6 +36,29 @@ _events = sa.Table(  # the columns we need of Rasa's SQLTrackerStore.SQLEvent
     sa.Column("sender_id", sa.String(255), nullable=False),
     sa.Column("timestamp", sa.Float),
 )
+
+
+_tombstones = sa.Table(  # the same table as bot.tracker_store's (a unit test compares them)
+    "frontline_deleted_conversations", sa.MetaData(),
+    sa.Column("sender_hash", sa.String(64), primary_key=True),  # sha256 of the sender id, not the id
+    sa.Column("deleted_at", sa.Float, nullable=False),
+)
+
+
+def sender_hash(sender_id: str) -> str:
+    """What a tombstone keeps of a deleted conversation's sender id (bot.tracker_store too)."""
+    return hashlib.sha256(sender_id.encode("utf-8")).hexdigest()
+
+
+def _tombstone(conn, senders: list[str], now: float) -> None:
+    """Mark ``senders`` deleted at ``now`` and prune tombstones older than TOMBSTONE_DAYS."""
+    _tombstones.create(conn, checkfirst=True)
+    conn.execute(sa.delete(_tombstones).where(_tombstones.c.deleted_at < now - TOMBSTONE_DAYS * DAY_SECONDS))
+    for start in range(0, len(senders), 500):
+        chunk = senders[start:start + 500]
+        hashes = [sender_hash(s) for s in chunk]
+        conn.execute(sa.delete(_tombstones).where(_tombstones.c.sender_hash.in_(hashes)))
+        conn.execute(sa.insert(_tombstones), [{"sender_hash": h, "deleted_at": now} for h in hashes])
 
 
 class TrackerStoreError(Exception):
@@ -95,7 +123,11 @@ def delete_conversation(sender_id: str, url: str | None = None) -> int:
     For the web front door's admin action: call it with the sender id the
     front door uses for that conversation.
     """
-    return _run(url, lambda conn: conn.execute(sa.delete(_events).where(_events.c.sender_id == sender_id)).rowcount)
+    def work(conn) -> int:
+        _tombstone(conn, [sender_id], time.time())  # first: a save from now on leaves these events out
+        return conn.execute(sa.delete(_events).where(_events.c.sender_id == sender_id)).rowcount
+
+    return _run(url, work)
 
 
 def purge_conversations(older_than_days: int, url: str | None = None, now: float | None = None) -> int:
@@ -105,12 +137,14 @@ def purge_conversations(older_than_days: int, url: str | None = None, now: float
     """
     if older_than_days < 1:
         raise TrackerStoreError(f"the retention period must be 1 day or more (got {older_than_days})")
-    cutoff = (time.time() if now is None else now) - older_than_days * DAY_SECONDS
+    now = time.time() if now is None else now
+    cutoff = now - older_than_days * DAY_SECONDS
     stale = (sa.select(_events.c.sender_id).group_by(_events.c.sender_id)
              .having(sa.func.max(_events.c.timestamp) < cutoff))
 
     def work(conn) -> int:
         senders = [row[0] for row in conn.execute(stale)]
+        _tombstone(conn, senders, now)
         for start in range(0, len(senders), 500):
             conn.execute(sa.delete(_events).where(_events.c.sender_id.in_(senders[start:start + 500])))
         return len(senders)

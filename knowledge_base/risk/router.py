@@ -147,13 +147,13 @@ def everyday_examples(items, needs=()) -> list[str]:
     """The titles of the knowledge base's everyday items (benefits, housing, food ...)
     and the worker-worded examples of the everyday needs in the needs map: every need
     the content covers votes against opening a guide, and grows with the content. A need
-    is everyday when it is outside the safeguarding area and none of its items is about
-    risk. They form their own class beside ``not_risk.examples`` (the questions about risk
+    is everyday when it is outside the safeguarding area and names no ``risk_route`` (its
+    messages can be disclosures: self-neglect, a scam on an older person). They form their own class beside ``not_risk.examples`` (the questions about risk
     topics), so that hundreds of them do not drown the questions: both count as "none"."""
     items = list(items)
     risky = {i.id for i in items if set(i.categories) & RISK_CATEGORIES}
     return [i.title for i in items if i.id not in risky] + [
-        e for n in needs if n.area != "safeguarding" and not risky & set(n.items) for e in n.examples]
+        e for n in needs if n.area != "safeguarding" and not n.risk_route for e in n.examples]
 
 
 class RiskRouter:

@@ -5,9 +5,13 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
+from typing import Annotated
+
 from ..schema import ItemId, ShortLine, Strict
 
 NONE = "none"  # the route of a message that starts no guide
+# a whole message as a worker types it: long call notes are examples too
+ExampleLine = Annotated[str, Field(min_length=3, max_length=500)]
 
 
 class Route(Strict):
@@ -16,7 +20,7 @@ class Route(Strict):
     item: ItemId | None = None  # ... or, until it has a guide, the item shown first
     title: ShortLine
     cues: list[ShortLine] = Field(default_factory=list)
-    examples: list[ShortLine] = Field(min_length=3)
+    examples: list[ExampleLine] = Field(min_length=3)
 
 
     @model_validator(mode="after")
@@ -27,7 +31,7 @@ class Route(Strict):
 
 
 class NotRisk(Strict):
-    examples: list[ShortLine] = Field(min_length=3)
+    examples: list[ExampleLine] = Field(min_length=3)
     # "what is ...", "refresher on ...": a question ABOUT a topic, whose cues then do not count
     question_frames: list[ShortLine] = Field(default_factory=list)
     # ... unless the message also reports what someone said ("says", "told me")

@@ -52,3 +52,23 @@ def test_a_second_need_is_not_already_in_the_first_reply():
     assert second_need(search, text, [_hit("foodbank")]).id == "illegal-eviction"
     assert search.calls == 1, "every clause is searched in one call"
     assert second_need(search, text, [_hit("foodbank"), _hit("illegal-eviction")]) is None
+
+
+def test_the_message_and_its_clauses_are_searched_in_one_batch():
+    """search_with_clauses: one call for the whole message and its clauses (one encoder
+    call), and second_need uses those results without searching again."""
+    from knowledge_base.clauses import search_with_clauses
+
+    search = _Search({"voucher": "foodbank", "locks": "illegal-eviction"})
+    text = "res needs a food bank voucher today and also her landlord changed the locks"
+    out = search_with_clauses(search, text)
+    assert search.calls == 1 and len(out["clauses"]) == 2 and out["hits"][0].id == "foodbank"
+    assert second_need(search, text, out["hits"], clause_outs=out["clauses"]).id == "illegal-eviction"
+    assert search.calls == 1
+
+
+def test_a_message_of_one_clause_is_one_plain_search(fake_search):
+    from knowledge_base.clauses import search_with_clauses
+
+    out = search_with_clauses(fake_search, "food bank voucher")
+    assert out["clauses"] == [] and out["hits"] == fake_search.run("food bank voucher")["hits"]

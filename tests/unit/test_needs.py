@@ -151,3 +151,21 @@ def test_every_labelled_set_names_real_needs_and_routes():
         assert len(texts) == len(set(texts)), path.name
         for m in yaml.safe_load(path.read_text())["messages"]:
             assert {m["route"], *(m.get("also") or [])} <= routes, (path.name, m)
+
+
+def test_risk_route_names_a_known_route_and_keeps_the_need_out_of_the_everyday_class(folder):
+    """A need whose messages can be disclosures names its risk route: an unknown route is an
+    error at its line, and the router does not learn that need's examples as "no guide"."""
+    from knowledge_base.risk.router import everyday_examples
+
+    (folder / "risk_routes.yml").write_text("routes:\n  - id: safeguarding-adult\n")
+    flagged = NEEDS.replace("    items: [hackney-food, national-food]",
+                            "    items: [hackney-food, national-food]\n    risk_route: safeguarding-adult")
+    (folder / "needs.yml").write_text(flagged.replace("risk_route: safeguarding-adult", "risk_route: no-such-route"))
+    problems = needs_problems(folder, load_content(folder).by_id())
+    assert any(p.line == 13 and "food-today: unknown risk route 'no-such-route'" in p.message for p in problems)
+    (folder / "needs.yml").write_text(flagged)
+    assert not any("risk route" in p.message for p in needs_problems(folder, load_content(folder).by_id()))
+    needs, _ = load_needs(folder)
+    everyday = everyday_examples([], needs.needs)
+    assert "no food till friday" not in everyday and "water bill arrears" in everyday

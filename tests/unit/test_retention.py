@@ -178,3 +178,30 @@ def test_deleted_events_do_not_survive_in_the_sqlite_file_or_its_wal(tmp_path):
             assert secret.encode() not in f.read_bytes(), f
     assert [r[0] for r in rasa.execute("SELECT DISTINCT sender_id FROM events")] == ["keep"]
     rasa.close()
+
+
+def test_a_deleted_conversation_leaves_a_tombstone_that_rasas_store_reads(tmp_path):
+    """delete_conversation writes the tombstone bot.tracker_store checks before each save (the
+    same table, the same key: a hash of the sender id, never the id itself)."""
+    import re
+
+    import sqlalchemy as sa
+
+    from common.paths import ROOT
+    from store.tracker import _tombstones, sender_hash
+
+    path = tmp_path / "tracker.db"
+    rasa = sqlite3.connect(path)
+    rasa.execute(RASA_EVENTS)
+    rasa.execute("INSERT INTO events (sender_id, type_name, timestamp, data) VALUES ('s1', 'user', 1.0, '{}')")
+    rasa.commit()
+    assert delete_conversation("s1", url=f"sqlite:///{path}") == 1
+    rows = rasa.execute("SELECT sender_hash, deleted_at FROM frontline_deleted_conversations").fetchall()
+    assert [r[0] for r in rows] == [sender_hash("s1")] and abs(rows[0][1] - time.time()) < 60
+    rasa.close()
+    bot_side = (ROOT / "bot" / "tracker_store.py").read_text(encoding="utf-8")
+    assert f'TOMBSTONES = "{_tombstones.name}"' in bot_side
+    for column in _tombstones.columns:
+        kind = {sa.String: "sa.String(64)", sa.Float: "sa.Float"}[type(column.type)]
+        assert re.search(rf'sa\.Column\("{column.name}", {re.escape(kind)}', bot_side), column.name
+    assert 'hashlib.sha256(sender_id.encode("utf-8")).hexdigest()' in bot_side

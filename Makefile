@@ -78,14 +78,18 @@ bench: index train ## speed and quality, side by side with the baselines
 audit: install-test ## audit both lock files for known vulnerabilities (pip-audit)
 	@scripts/audit.sh
 
-lock: ## re-pin both environments from what is installed now
-	.venv/bin/pip freeze --exclude-editable | grep -v -e '^-e' -e '^frontline-assistant==' > /tmp/frontline-freeze.txt
+lock: ## re-pin both environments from what is installed now, with sha256 hashes
+	.venv/bin/pip freeze --all --exclude-editable | grep -v -e '^-e' -e '^frontline-assistant==' > /tmp/frontline-freeze.txt
 	@# test tools keep their own lock: the runtime lock is everything else
-	grep -v '^#' requirements/test.lock.txt | cut -d= -f1 | tr 'A-Z_.' 'a-z--' > /tmp/frontline-test-names.txt
+	grep -v -e '^#' -e '^ ' requirements/test.lock.txt | cut -d= -f1 | tr 'A-Z_.' 'a-z--' > /tmp/frontline-test-names.txt
 	awk -F'==' 'NR==FNR {t[$$1]=1; next} {n=tolower($$1); gsub(/[_.]/,"-",n); if (!(n in t)) print}' /tmp/frontline-test-names.txt /tmp/frontline-freeze.txt > requirements/app.lock.txt
 	{ echo '# Test tools only (make install-test / make test): not in the runtime environment.'; \
 	  awk -F'==' 'NR==FNR {t[$$1]=1; next} {n=tolower($$1); gsub(/[_.]/,"-",n); if (n in t) print}' /tmp/frontline-test-names.txt /tmp/frontline-freeze.txt; } > requirements/test.lock.txt
-	.venv-rasa/bin/pip freeze --exclude-editable | grep -v -e '^-e' -e '^frontline-assistant==' > requirements/rasa.lock.txt
+	.venv-rasa/bin/pip freeze --all --exclude-editable | grep -v -e '^-e' -e '^frontline-assistant==' > requirements/rasa.lock.txt
+	@# hashes: scripts/install.sh installs with --require-hashes
+	.venv/bin/python scripts/hash_lock.py .venv/bin/python requirements/app.lock.txt
+	.venv/bin/python scripts/hash_lock.py .venv/bin/python requirements/test.lock.txt
+	.venv/bin/python scripts/hash_lock.py .venv-rasa/bin/python requirements/rasa.lock.txt
 
 clean: ## remove generated files (keeps the environments)
 	rm -rf var/index models var/test-results

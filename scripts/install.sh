@@ -18,7 +18,7 @@ if [ ! -f "$stamp" ]; then
   step "Rasa environment (.venv-rasa, $($PY310 --version)) from $RASA_LOCK"
   [ -x .venv-rasa/bin/python ] || "$PY310" -m venv .venv-rasa
   .venv-rasa/bin/python -m pip install --quiet --upgrade "pip==26.3" "wheel==0.45.1" "setuptools==70.3.0"
-  .venv-rasa/bin/python -m pip install --progress-bar on -r "$RASA_LOCK"
+  .venv-rasa/bin/python -m pip install --progress-bar on --require-hashes -r "$RASA_LOCK"
   rm -f .venv-rasa/.installed-*; touch "$stamp"
 else
   echo "Rasa environment up to date (.venv-rasa)"
@@ -33,7 +33,7 @@ if [ ! -f "$stamp" ]; then
   [ -x .venv/bin/python ] || "$PY311" -m venv .venv
   .venv/bin/python -m pip install --quiet --upgrade "pip==26.3" "wheel==0.48.0" "setuptools==84.2.1"
   # torch==2.13.0 (CPU) is pinned in the lock; pip finds the local CPU wheel.
-  .venv/bin/python -m pip install --progress-bar on -r "$APP_LOCK"
+  .venv/bin/python -m pip install --progress-bar on --require-hashes -r "$APP_LOCK"
   .venv/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
   rm -f .venv/.installed-*; touch "$stamp"
 else
@@ -47,7 +47,7 @@ TEST_LOCK=requirements/test.lock.txt
 stamp=.venv/.installed-test-$(hash_of "$TEST_LOCK")
 if [ ! -f "$stamp" ]; then
   step "Test tools into .venv from $TEST_LOCK (pytest, Playwright, aiosmtpd, pip-audit, import-linter)"
-  .venv/bin/python -m pip install --progress-bar on -r "$TEST_LOCK"
+  .venv/bin/python -m pip install --progress-bar on --require-hashes -r "$APP_LOCK" -r "$TEST_LOCK"
   rm -f .venv/.installed-test-*; touch "$stamp"
 fi
 if [ -f web/package-lock.json ]; then

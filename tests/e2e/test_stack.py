@@ -140,6 +140,26 @@ def test_tracker_store_never_sees_resident_identifiers(stack):
     assert "[PHONE]" in dump and "[POSTCODE]" in dump
 
 
+def test_a_deleted_conversation_stays_deleted_in_rasas_store(stack):
+    """Rasa runs our tracker store (bot/endpoints.yml; a wrong class name would silently give
+    an in-memory store): a deleted conversation leaves a tombstone, and what the worker types
+    afterwards is stored without the deleted messages coming back."""
+    import sqlite3
+
+    from store.tracker import delete_conversation, sender_hash
+
+    url = f"sqlite:///{stack.data_dir / 'tracker.db'}"
+    rest(stack, "e2e-del", "what is a food bank voucher")
+    assert delete_conversation("e2e-del", url=url) > 0
+    rest(stack, "e2e-del", "how do I apply for a council tax reduction")
+    con = sqlite3.connect(stack.data_dir / "tracker.db")
+    dump = "\n".join(row[0] for row in con.execute("select data from events where sender_id = 'e2e-del'"))
+    tombs = [row[0] for row in con.execute("select sender_hash from frontline_deleted_conversations")]
+    con.close()
+    assert "council tax reduction" in dump and "food bank voucher" not in dump
+    assert sender_hash("e2e-del") in tombs
+
+
 RISK_GUIDES = ("safeguarding-adult", "safeguarding-child", "domestic-abuse", "mental-health-crisis",
                "child-exploitation", "modern-slavery", "radicalisation")
 

@@ -69,10 +69,14 @@ SETTINGS: tuple[Setting, ...] = (
     S("FRONTLINE_SECRET_KEY", "a random key kept in `$FRONTLINE_DATA_DIR/secret_key`", "secret",
       "signs sessions and reply links, derives sender ids (kept across restarts)", "web"),
     S("FRONTLINE_SESSION_HOURS", "10", "float", "how long a sign-in lasts", "web"),
+    S("FRONTLINE_SESSION_IDLE_MINUTES", "60", "float",
+      "a session with no request for this long ends (`0`: no idle limit)", "web"),
     S("FRONTLINE_HTTPS_ONLY", "`auto`", "`auto` or `1`",
       "`1` behind a TLS proxy: cookies always `Secure` and HSTS on every response; `auto`: only for https requests",
       "web"),
-    S("FRONTLINE_PUBLIC_URL", "`http://127.0.0.1:8000`", "URL", "the base of links in referral e-mails", "web"),
+    S("FRONTLINE_PUBLIC_URL", "`http://127.0.0.1:8000`", "URL",
+      "the base of links in referral e-mails; when https, the front door acts as FRONTLINE_HTTPS_ONLY=1 "
+      "(`__Host-` session cookie, Secure, HSTS)", "web"),
     # retention
     S("FRONTLINE_RETENTION_DAYS", "30", "int", "conversations are deleted from the tracker store after this many days",
       "retention"),
@@ -110,6 +114,7 @@ SETTINGS: tuple[Setting, ...] = (
     S("FRONTLINE_REDIS_PASSWORD", "none (required in scale-out; may be empty)", "secret", "Redis password", "scale-out"),
     # tools
     S("FRONTLINE_AUDIT_SERVICE", "`pypi`", "`pypi` or `osv`", "advisory source for `make audit`", "tools"),
+    S("FRONTLINE_PIP_AUDIT", "`.venv/bin/pip-audit`", "path", "the pip-audit `make audit` runs (tests give a stand-in)", "tools"),
     S("PYTHON310", "found automatically", "path", "interpreter for Rasa's environment", "tools"),
     S("PYTHON311", "found automatically", "path", "interpreter for the app's environment", "tools"),
 )

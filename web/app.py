@@ -50,11 +50,12 @@ def create_app(rasa_url: str | None = None, secret: str | None = None,
     # several Rasa servers (FRONTLINE_RASA_URLS): each sender sticks to one, failing over when it is down
     pool = RasaPool([rasa]) if rasa_url else RasaPool.from_env(default=rasa)
     text = load_ui_text(ui_text_path)
+    state = _State(settings, secret.encode() if secret else None)
     ctx = WebContext(
-        settings=settings, state=_State(settings, secret.encode() if secret else None), text=text,
+        settings=settings, state=state, text=text,
         templates=Jinja2Templates(directory=HERE / "templates"), pool=pool,
         client=httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=2.0), transport=transport),
-        limiter=auth.LoginRateLimiter(settings.login_max_failures, settings.login_window_seconds))
+        limiter=auth.LoginRateLimiter(lambda: state.db(), settings.login_max_failures, settings.login_window_seconds))
     queue = None
     if os.environ.get("FRONTLINE_REFERRAL_QUEUE", "1") == "1":
         from referrals.queue import QueueRunner

@@ -13,17 +13,15 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
-import threading
 import time
-from collections import defaultdict, deque
 from typing import Callable
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from .db import ROLES, LoginSession, User, utcnow
+from .db import ROLES, Feedback, LoginSession, SignInFailure, User, utcnow
 
 _hasher = PasswordHasher()
 # a real hash to verify against when the account does not exist, so timing does
@@ -69,6 +67,16 @@ def verify_password(user: User | None, password: str) -> bool:
         return False
 
 
+def rehash_if_needed(db: Session, user: User, password: str) -> bool:
+    """After a good sign-in: re-hash the password when the Argon2 parameters have changed
+    since it was hashed (argon2-cffi's ``check_needs_rehash``). True when re-hashed."""
+    if not _hasher.check_needs_rehash(user.password_hash):
+        return False
+    user.password_hash = _hasher.hash(password)
+    db.commit()
+    return True
+
+
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -88,15 +96,29 @@ def create_session(db: Session, user: User, hours: float) -> str:
     return token
 
 
-def lookup_session(db: Session, token: str | None) -> tuple[LoginSession, User] | None:
+SEEN_EVERY = dt.timedelta(minutes=1)  # last_seen_at is written at most this often
+
+
+def lookup_session(db: Session, token: str | None, idle_minutes: float = 0) -> tuple[LoginSession, User] | None:
+    """The session and its user, or None: no such session, expired, idle for more than
+    ``idle_minutes`` (0: no idle limit; the session is then deleted), or the user disabled."""
     if not token:
         return None
     row = db.get(LoginSession, hash_token(token))
-    if row is None or row.expires_at < utcnow():
+    now = utcnow()
+    if row is None or row.expires_at < now:
+        return None
+    seen = row.last_seen_at or row.created_at
+    if idle_minutes and seen < now - dt.timedelta(minutes=idle_minutes):
+        db.delete(row)
+        db.commit()
         return None
     user = db.get(User, row.user_id)
     if user is None or not user.active:
         return None
+    if seen < now - SEEN_EVERY:
+        row.last_seen_at = now
+        db.commit()
     return row, user
 
 
@@ -141,6 +163,18 @@ def set_active(db: Session, name: str, active: bool) -> int:
     return 0 if active else end_user_sessions(db, user)
 
 
+def remove_user(db: Session, name: str) -> int:
+    """Remove an account: its sessions end and it is deleted. Its feedback stays without a
+    name; referrals keep the username they were made under (the audit trail). Returns the
+    number of sessions ended."""
+    user = _user(db, name)
+    n = end_user_sessions(db, user)
+    db.execute(update(Feedback).where(Feedback.user_id == user.id).values(user_id=None))
+    db.delete(user)
+    db.commit()
+    return n
+
+
 def reset_password(db: Session, name: str, password: str) -> int:
     """A new password (same policy as a new account); every session of the user ends."""
     user = _user(db, name)
@@ -174,52 +208,46 @@ class LoginRateLimiter:
     """Failed sign-ins counted three ways in ``window`` seconds: per (account, IP) at most
     ``max_failures``; per account from any IP, and per IP against any account, at most
     ``spread`` times that (someone trying one account from many addresses, or one address
-    trying many accounts). Keys with no recent failure are pruned, so memory stays bounded.
+    trying many accounts).
 
-    Kept in memory: the front door runs as one process. With several workers,
-    move this to the database or a shared cache."""
+    Kept in the database (``sign_in_failures``; PostgreSQL in scale-out), so the limit holds
+    across front-door workers and restarts. Keys are hashed (no account name or address is
+    stored) and rows older than the window are deleted at each check."""
 
-    def __init__(self, max_failures: int = 5, window: float = 300.0, clock: Callable[[], float] = time.monotonic,
-                 spread: int = 4):
-        self.max_failures, self.window, self.clock, self.spread = max_failures, window, clock, spread
-        self._fails: dict[tuple[str, str], deque[float]] = defaultdict(deque)
-        self._lock = threading.Lock()
-        self._calls = 0
+    def __init__(self, db: Callable[[], Session], max_failures: int = 5, window: float = 300.0,
+                 clock: Callable[[], float] = time.time, spread: int = 4):
+        self.db, self.max_failures, self.window, self.clock, self.spread = db, max_failures, window, clock, spread
 
-    def _recent(self, key: tuple[str, str]) -> deque[float]:
-        q = self._fails[key]
-        cutoff = self.clock() - self.window
-        while q and q[0] <= cutoff:
-            q.popleft()
-        return q
-
-    def _keys(self, account: str, ip: str) -> tuple[tuple[str, str], ...]:
-        return (("pair", f"{account.lower()}|{ip}"), ("account", account.lower()), ("ip", ip))
-
-    def _prune(self) -> None:
-        self._calls += 1
-        if self._calls % 256:
-            return
-        for key in [k for k in self._fails if not self._recent(k)]:
-            del self._fails[key]
+    @staticmethod
+    def _keys(account: str, ip: str) -> tuple[str, str, str]:
+        account = account.strip().lower()
+        return tuple(hashlib.sha256(k.encode()).hexdigest()
+                     for k in (f"pair|{account}|{ip}", f"account|{account}", f"ip|{ip}"))  # type: ignore[return-value]
 
     def blocked(self, account: str, ip: str) -> bool:
         pair, acc, addr = self._keys(account, ip)
-        with self._lock:
-            self._prune()
-            limit = self.max_failures * self.spread
-            return (len(self._recent(pair)) >= self.max_failures or len(self._recent(acc)) >= limit
-                    or len(self._recent(addr)) >= limit)
+        cutoff = self.clock() - self.window
+        with self.db() as db:
+            db.execute(delete(SignInFailure).where(SignInFailure.at <= cutoff))  # expired: gone
+            db.commit()
+            counts = dict(db.execute(
+                select(SignInFailure.key, func.count()).where(SignInFailure.key.in_((pair, acc, addr)))
+                .group_by(SignInFailure.key)).all())
+        limit = self.max_failures * self.spread
+        return (counts.get(pair, 0) >= self.max_failures or counts.get(acc, 0) >= limit
+                or counts.get(addr, 0) >= limit)
 
     def failed(self, account: str, ip: str) -> None:
-        with self._lock:
-            now = self.clock()
-            for key in self._keys(account, ip):
-                self._recent(key).append(now)
+        now = self.clock()
+        with self.db() as db:
+            db.add_all([SignInFailure(key=k, at=now) for k in self._keys(account, ip)])
+            db.commit()
 
     def succeeded(self, account: str, ip: str) -> None:
-        with self._lock:
-            self._fails.pop(self._keys(account, ip)[0], None)
+        with self.db() as db:
+            db.execute(delete(SignInFailure).where(SignInFailure.key == self._keys(account, ip)[0]))
+            db.commit()
 
     def __len__(self) -> int:
-        return len(self._fails)
+        with self.db() as db:
+            return db.execute(select(func.count()).select_from(SignInFailure)).scalar() or 0

@@ -25,10 +25,21 @@ class WebSettings:
     session_hours: float = field(default_factory=lambda: float(os.environ.get("FRONTLINE_SESSION_HOURS", "10")))
     # "1": the front door is only ever reached over TLS (a proxy in front): cookies are always
     # Secure and every response carries HSTS; "auto": only when the request itself came over https
-    https_only: bool = field(default_factory=lambda: os.environ.get("FRONTLINE_HTTPS_ONLY", "auto") == "1")
+    # (also when FRONTLINE_PUBLIC_URL, the address staff reach, is https): the session cookie is
+    # then named with the __Host- prefix (Secure, Path=/, no Domain: no sub-domain can set it)
+    https_only: bool = field(default_factory=lambda: os.environ.get("FRONTLINE_HTTPS_ONLY", "auto") == "1"
+                             or os.environ.get("FRONTLINE_PUBLIC_URL", "").lower().startswith("https://"))
+    # a session with no request for this long ends (the worker signs in again); 0: no idle limit
+    session_idle_minutes: float = field(
+        default_factory=lambda: float(os.environ.get("FRONTLINE_SESSION_IDLE_MINUTES", "60")))
 
     def over_tls(self, request) -> bool:
         return self.https_only or request.url.scheme == "https"
+
+    @property
+    def session_cookie(self) -> str:
+        """``__Host-frontline_session`` behind TLS, ``frontline_session`` in local development."""
+        return "__Host-frontline_session" if self.https_only else "frontline_session"
     login_max_failures: int = 5
     login_window_seconds: float = 300.0
     assets_dir: Path = field(default_factory=lambda: Path(os.environ.get(

@@ -19,7 +19,7 @@ from fastapi import Request
 from . import auth
 from .pages import PAGE_ROLES
 
-COOKIE = "frontline_session"
+COOKIE = "frontline_session"  # the name in local development; WebSettings.session_cookie in general
 CSRF_HEADER = "x-csrf-token"
 
 
@@ -65,7 +65,9 @@ def signed_in(request: Request) -> Staff | None:
     check and the page all ask)."""
     if "staff" not in request.scope:
         with request.app.state.ctx.state.db() as db:
-            found = auth.lookup_session(db, request.cookies.get(COOKIE))
+            settings = request.app.state.ctx.settings
+            found = auth.lookup_session(db, request.cookies.get(settings.session_cookie),
+                                        idle_minutes=settings.session_idle_minutes)
         request.scope["staff"] = Staff(*found) if found else None
     return request.scope["staff"]
 

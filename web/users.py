@@ -39,7 +39,8 @@ def add_users_parser(subparsers) -> argparse.ArgumentParser:
     for cmd, what in (("disable", "disable a leaver's account and end their sessions now"),
                       ("enable", "enable a disabled account"),
                       ("reset-password", "set a new password (from standard input or a prompt) and end their sessions"),
-                      ("sign-out", "end every session of the user now")):
+                      ("sign-out", "end every session of the user now"),
+                      ("remove", "remove the account and end its sessions (its referrals keep the name)")):
         usub.add_parser(cmd, help=what).add_argument("name")
     r = usub.add_parser("set-role", help="change a role (their sessions end; the new role applies at next sign-in)")
     r.add_argument("name")
@@ -95,6 +96,8 @@ def change(args: argparse.Namespace) -> str:
                     raise auth.AccountError(f"no user {args.name!r} (see `frontline users list`)")
                 n = auth.reset_password(db, args.name, read_password())
                 return f"new password set for {args.name}; {n} session(s) ended"
+            if args.users_cmd == "remove":
+                return f"removed {args.name}; {auth.remove_user(db, args.name)} session(s) ended"
             if args.users_cmd == "set-role":
                 return f"{args.name} is now {args.role}; {auth.set_role(db, args.name, args.role)} session(s) ended"
             user = auth.get_user(db, args.name)
@@ -113,7 +116,7 @@ def handle_users(args: argparse.Namespace) -> int:
             add(args.name, args.role, read_password())
             print(f"added {args.role} {args.name}")
             return 0
-        if args.users_cmd in ("disable", "enable", "reset-password", "sign-out", "set-role"):
+        if args.users_cmd in ("disable", "enable", "reset-password", "sign-out", "set-role", "remove"):
             print(change(args))
             return 0
         if args.users_cmd == "list":

@@ -105,3 +105,22 @@ def test_plain_http_by_default_sends_no_hsts(data):
     c = TestClient(create_app(rasa_url="http://127.0.0.1:9", secret="s" * 32, settings=WebSettings(data_dir=data)))
     r = c.get("/login")
     assert "strict-transport-security" not in r.headers and "secure" not in r.headers["set-cookie"].lower()
+
+
+def test_removing_an_account_ends_its_session_and_keeps_feedback_without_the_name(data, capsys):
+    import sqlite3
+
+    w, _ = client(data, "wendy")
+    with make_sessionmaker(data)() as s:
+        from web.db import Feedback
+
+        s.add(Feedback(item_id="x", helpful=True, user_id=auth.get_user(s, "wendy").id))
+        s.commit()
+    assert run("remove", "wendy") == 0
+    assert "removed wendy; 1 session(s) ended" in capsys.readouterr().out
+    assert w.get("/", follow_redirects=False).status_code == 303
+    con = sqlite3.connect(data / "frontline.db")
+    assert con.execute("select count(*) from users where name='wendy'").fetchone()[0] == 0
+    assert con.execute("select user_id from feedback").fetchall() == [(None,)]
+    con.close()
+    assert run("remove", "wendy") == 1 and "no user 'wendy'" in capsys.readouterr().err

@@ -62,6 +62,60 @@ def test_session_cookie_is_secure_over_tls(app):
     assert "secure" in cookie.lower()
 
 
+def test_behind_tls_the_session_cookie_has_the_host_prefix(data_dir, monkeypatch):
+    """FRONTLINE_PUBLIC_URL https (or FRONTLINE_HTTPS_ONLY=1): __Host-frontline_session,
+    Secure, Path=/ and no Domain, so no sub-domain can set or read it; HSTS on every answer."""
+    monkeypatch.setenv("FRONTLINE_PUBLIC_URL", "https://frontline.example.gov.uk")
+    settings = WebSettings(data_dir=data_dir)
+    assert settings.https_only and settings.session_cookie == "__Host-frontline_session"
+    c = client(create_app(rasa_url="http://127.0.0.1:9", secret="s", settings=settings), https=True)
+    r = login_post(c, "wendy", PW["wendy"])
+    cookie = next(h for h in r.headers.get_list("set-cookie") if h.startswith("__Host-frontline_session="))
+    flags = cookie.lower()
+    assert "secure" in flags and "path=/" in flags and "domain" not in flags
+    assert "strict-transport-security" in {k.lower() for k in r.headers}
+    assert c.get("/", follow_redirects=False).status_code == 200  # the prefixed cookie signs in
+    monkeypatch.delenv("FRONTLINE_PUBLIC_URL")
+    assert WebSettings(data_dir=data_dir).session_cookie == COOKIE
+
+
+def test_an_idle_session_ends(data_dir):
+    """No request for FRONTLINE_SESSION_IDLE_MINUTES: the session is deleted and the worker
+    signs in again; a request in time keeps it alive."""
+    import datetime as dt
+
+    app = create_app(rasa_url="http://127.0.0.1:9", secret="s",
+                     settings=WebSettings(data_dir=data_dir, session_idle_minutes=30))
+    c = client(app)
+    login_post(c, "wendy", PW["wendy"])
+    assert c.get("/", follow_redirects=False).status_code == 200
+    con = sqlite3.connect(data_dir / "frontline.db")
+    old = (dt.datetime.now(dt.timezone.utc).replace(tzinfo=None) - dt.timedelta(minutes=29)).isoformat(" ")
+    con.execute("update sessions set last_seen_at = ?", (old,))
+    con.commit()
+    assert c.get("/", follow_redirects=False).status_code == 200  # 29 minutes: still signed in
+    older = (dt.datetime.now(dt.timezone.utc).replace(tzinfo=None) - dt.timedelta(minutes=31)).isoformat(" ")
+    con.execute("update sessions set last_seen_at = ?", (older,))
+    con.commit()
+    r = c.get("/", follow_redirects=False)
+    assert r.status_code in (302, 303) and "/login" in r.headers["location"]
+    assert con.execute("select count(*) from sessions").fetchone()[0] == 0
+    con.close()
+
+
+def test_a_password_hashed_with_old_argon2_parameters_is_rehashed_at_sign_in(app, data_dir, monkeypatch):
+    from argon2 import PasswordHasher
+
+    con = sqlite3.connect(data_dir / "frontline.db")
+    before = con.execute("select password_hash from users where name='wendy'").fetchone()[0]
+    stronger = PasswordHasher(time_cost=2, memory_cost=16, parallelism=1)
+    monkeypatch.setattr(auth, "_hasher", stronger)
+    assert login_post(client(app), "wendy", PW["wendy"]).status_code == 303
+    after = con.execute("select password_hash from users where name='wendy'").fetchone()[0]
+    con.close()
+    assert after != before and "t=2" in after and stronger.verify(after, PW["wendy"])
+
+
 def test_database_keeps_only_a_hash_of_the_session_token_and_argon2_password_hashes(app, data_dir):
     c = client(app)
     login_post(c, "wendy", PW["wendy"])
@@ -101,9 +155,9 @@ def test_five_failures_lock_the_account_for_that_address_with_429(app):
     assert login_post(c, "will", PW["will"]).status_code == 303  # other accounts unaffected
 
 
-def test_rate_limit_window_expires():
+def test_rate_limit_window_expires(tmp_path):
     now = [1000.0]
-    lim = auth.LoginRateLimiter(max_failures=5, window=300, clock=lambda: now[0])
+    lim = auth.LoginRateLimiter(make_sessionmaker(tmp_path), max_failures=5, window=300, clock=lambda: now[0])
     for _ in range(5):
         lim.failed("Wendy", "10.0.0.1")
     assert lim.blocked("wendy", "10.0.0.1")
@@ -112,8 +166,9 @@ def test_rate_limit_window_expires():
     assert not lim.blocked("wendy", "10.0.0.1")
 
 
-def test_rate_limit_catches_one_account_from_many_addresses_and_one_address_on_many_accounts():
-    lim = auth.LoginRateLimiter(max_failures=5, window=300, clock=lambda: 1000.0, spread=4)
+def test_rate_limit_catches_one_account_from_many_addresses_and_one_address_on_many_accounts(tmp_path):
+    lim = auth.LoginRateLimiter(make_sessionmaker(tmp_path), max_failures=5, window=300, clock=lambda: 1000.0,
+                                spread=4)
     for i in range(20):  # 20 addresses, one failure each, against one account
         lim.failed("wendy", f"10.0.1.{i}")
     assert lim.blocked("wendy", "10.0.9.9") and not lim.blocked("terry", "10.0.9.9")
@@ -122,16 +177,25 @@ def test_rate_limit_catches_one_account_from_many_addresses_and_one_address_on_m
     assert lim.blocked("anyone", "10.0.2.1") and not lim.blocked("anyone", "10.0.2.2")
 
 
-def test_rate_limit_memory_is_pruned():
+def test_rate_limit_is_shared_by_workers_and_expired_rows_are_deleted(tmp_path):
+    """Two front-door workers (two limiters on one database) see the same failures; no
+    account name or address is stored; rows older than the window are gone at the next check."""
     now = [1000.0]
-    lim = auth.LoginRateLimiter(max_failures=5, window=300, clock=lambda: now[0])
-    for i in range(1000):
-        lim.failed(f"user{i}", f"10.0.{i // 250}.{i % 250}")
-    assert len(lim) > 2000
+    one = auth.LoginRateLimiter(make_sessionmaker(tmp_path), max_failures=5, window=300, clock=lambda: now[0])
+    two = auth.LoginRateLimiter(make_sessionmaker(tmp_path), max_failures=5, window=300, clock=lambda: now[0])
+    for i in range(5):
+        (one if i % 2 else two).failed("wendy", "10.0.0.1")
+    assert one.blocked("wendy", "10.0.0.1") and two.blocked("wendy", "10.0.0.1")
+    con = sqlite3.connect(tmp_path / "frontline.db")
+    dump = "\n".join(map(str, con.execute("select * from sign_in_failures")))
+    con.close()
+    assert "wendy" not in dump and "10.0.0.1" not in dump
+    for i in range(300):
+        one.failed(f"user{i}", "10.0.3.3")
+    assert len(one) > 900
     now[0] += 301
-    for _ in range(256):
-        lim.blocked("someone", "10.9.9.9")
-    assert len(lim) < 10
+    one.blocked("someone", "10.9.9.9")
+    assert len(two) == 0
 
 
 def test_signed_out_pages_redirect_to_sign_in_and_api_says_401(app):

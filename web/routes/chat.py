@@ -15,7 +15,7 @@ from ..rasa_pool import NoRasaServer
 from .. import auth
 from ..context import WebContext, get_ctx
 from ..db import Feedback
-from ..guards import COOKIE, Staff, require_role, verify_csrf
+from ..guards import Staff, require_role, verify_csrf
 
 MAX_CHARS = 10_000
 
@@ -79,7 +79,7 @@ def redact_reason(text: str | None) -> str | None:
 
 @router.get("/", response_class=HTMLResponse)
 def chat(request: Request, staff: Staff = Depends(chat_guard), ctx: WebContext = Depends(get_ctx)):
-    reference = auth.sender_id(ctx.state.secret, request.cookies[COOKIE])
+    reference = auth.sender_id(ctx.state.secret, request.cookies[ctx.settings.session_cookie])
     return ctx.page(request, staff, "chat", "chat.html", conversation_reference=reference)
 
 
@@ -90,7 +90,7 @@ async def message(body: MessageIn, request: Request, staff: Staff = Depends(chat
     if not text_in:
         return JSONResponse({"error": ctx.text.errors.message_empty}, status_code=422)
     try:
-        replies = await ctx.pool.send(auth.sender_id(ctx.state.secret, request.cookies[COOKIE]), text_in,
+        replies = await ctx.pool.send(auth.sender_id(ctx.state.secret, request.cookies[ctx.settings.session_cookie]), text_in,
                                       client=ctx.client)
     except (httpx.HTTPError, ValueError, NoRasaServer) as exc:
         log.warning("assistant unreachable: %s", type(exc).__name__)

@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from .. import auth
 from ..context import WebContext, get_ctx
-from ..guards import COOKIE, public, require_role, signed_in, verify_csrf
+from ..guards import public, require_role, signed_in, verify_csrf
 
 LOGIN_CSRF_COOKIE = "frontline_login_csrf"
 
@@ -47,9 +47,10 @@ def login(request: Request, ctx: WebContext = Depends(get_ctx), name: str = Form
             limiter.failed(name, ip)
             return login_form(ctx, request, 401, text.login.failed, name)
         limiter.succeeded(name, ip)
+        auth.rehash_if_needed(db, user, password)
         token = auth.create_session(db, user, ctx.settings.session_hours)
     response = RedirectResponse("/", status_code=303)
-    response.set_cookie(COOKIE, token, httponly=True, samesite="lax", path="/",
+    response.set_cookie(ctx.settings.session_cookie, token, httponly=True, samesite="lax", path="/",
                         max_age=int(ctx.settings.session_hours * 3600), secure=ctx.settings.over_tls(request))
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
     return response
@@ -58,7 +59,7 @@ def login(request: Request, ctx: WebContext = Depends(get_ctx), name: str = Form
 @router.post("/logout", dependencies=[Depends(require_role("chat")), Depends(verify_csrf)])
 def logout(request: Request, ctx: WebContext = Depends(get_ctx)):
     with ctx.state.db() as db:
-        auth.end_session(db, request.cookies.get(COOKIE))
+        auth.end_session(db, request.cookies.get(ctx.settings.session_cookie))
     response = RedirectResponse("/login", status_code=303)
-    response.delete_cookie(COOKIE, path="/")
+    response.delete_cookie(ctx.settings.session_cookie, path="/", secure=ctx.settings.over_tls(request))
     return response

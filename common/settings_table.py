@@ -83,7 +83,7 @@ SETTINGS: tuple[Setting, ...] = (
     S("FRONTLINE_REFERRAL_RETENTION_DAYS", "90", "int", "referral personal data is erased after this many days",
       "retention"),
     S("FRONTLINE_LOG_RETENTION_DAYS", "90", "int",
-      "the search log (redacted messages) and answer feedback are deleted after this many days", "retention"),
+      "the search log (redacted messages), answer feedback and dated process log files are deleted after this many days", "retention"),
     # referrals
     S("FRONTLINE_REFERRAL_QUEUE", "1", "flag", "`0`: the front door does not run the referral e-mail queue", "referrals"),
     S("FRONTLINE_REFERRAL_FROM", "`referrals@localhost`", "e-mail", "sender of referral e-mails", "referrals"),

@@ -26,6 +26,7 @@ import logging
 import os
 import sys
 import threading
+from pathlib import Path
 
 from store.tracker import TrackerStoreError
 from store.tracker import delete_conversation as _delete
@@ -90,8 +91,10 @@ def log_retention_days() -> int:
 def purge_other_stores(data_dir=None) -> dict[str, int | None]:
     """Every store besides the conversations, each on its own (one that fails is logged
     and left for the next run): the search log and answer feedback, and referral personal
-    data. Rows (or referrals) purged per store; None where a store failed."""
+    data, and the processes' dated log files. Rows (or referrals, or files) purged per store;
+    None where a store failed."""
     from knowledge_base.gaps import purge_search_log
+    from .logfiles import purge_log_files
     from referrals.config import ReferralSettings
     from referrals.service import ReferralService
     from web.config import data_dir_from_env
@@ -101,7 +104,8 @@ def purge_other_stores(data_dir=None) -> dict[str, int | None]:
     out: dict[str, int | None] = {}
     for name, work in (("search_log", lambda: purge_search_log(log_retention_days(), directory=data_dir)),
                        ("feedback", lambda: purge_feedback(data_dir, log_retention_days())),
-                       ("referrals", lambda: ReferralService(ReferralSettings(data_dir=data_dir)).purge())):
+                       ("referrals", lambda: ReferralService(ReferralSettings(data_dir=data_dir)).purge()),
+                       ("log_files", lambda: purge_log_files(Path(data_dir) / "logs", log_retention_days()))):
         try:
             out[name] = work()
         except Exception as exc:  # noqa: BLE001 - one store's failure must not stop the others

@@ -20,6 +20,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .logfiles import DailyLog
 from .retention import RetentionError, RetentionTimer, retention_days, tracker_url
 from .settings import Settings
 from .training import model_path, rasa_env
@@ -173,7 +174,7 @@ class Supervisor:
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         for svc in self.services:
             svc.log_path = logs / f"{svc.name}.log"
-            fh = open(svc.log_path, "a", encoding="utf-8")
+            fh = DailyLog(svc.log_path)  # one file per day, purged after FRONTLINE_LOG_RETENTION_DAYS
             svc.proc = subprocess.Popen(svc.cmd, cwd=self.settings.root, env=svc.env, stdout=subprocess.PIPE,
                                         stderr=subprocess.STDOUT, preexec_fn=_child_setup)
             t = threading.Thread(target=_pump, args=(svc, svc.proc.stdout, fh), daemon=True)

@@ -100,7 +100,7 @@ def test_timer_survives_an_unreachable_store(tmp_path, caplog):
     timer = RetentionTimer(days=30, url=f"sqlite:///{tmp_path / 'no' / 'such' / 'dir.db'}", data_dir=tmp_path)
     assert timer.run_once() is None
     assert "conversation purge failed" in caplog.text
-    assert timer.others == {"search_log": 0, "feedback": 0, "referrals": 0}  # the other stores still ran
+    assert timer.others == {"search_log": 0, "feedback": 0, "referrals": 0, "log_files": 0}  # the others still ran
 
 
 def test_every_other_store_is_purged_by_the_timer(db, tmp_path, monkeypatch):
@@ -205,3 +205,25 @@ def test_a_deleted_conversation_leaves_a_tombstone_that_rasas_store_reads(tmp_pa
         kind = {sa.String: "sa.String(64)", sa.Float: "sa.Float"}[type(column.type)]
         assert re.search(rf'sa\.Column\("{column.name}", {re.escape(kind)}', bot_side), column.name
     assert 'hashlib.sha256(sender_id.encode("utf-8")).hexdigest()' in bot_side
+
+
+def test_process_logs_are_one_file_a_day_and_old_days_are_purged(tmp_path):
+    import datetime as dt
+
+    from frontline.logfiles import DailyLog, purge_log_files
+
+    day = [dt.date(2026, 11, 1)]
+    log = DailyLog(tmp_path / "rasa.log", today=lambda: day[0])
+    log.write("first day\n")
+    day[0] = dt.date(2026, 11, 2)
+    log.write("second day\n")
+    day[0] = dt.date(2026, 12, 4)
+    log.write("today\n")
+    log.close()
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["rasa.log", "rasa.log.2026-11-01", "rasa.log.2026-11-02"]
+    assert (tmp_path / "rasa.log.2026-11-01").read_text() == "first day\n"
+    assert (tmp_path / "rasa.log").read_text() == "today\n"
+    assert purge_log_files(tmp_path, 32, today=dt.date(2026, 12, 4)) == 1  # 2026-11-01 is 33 days old, 11-02 32
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rasa.log", "rasa.log.2026-11-02"]
+    assert purge_log_files(tmp_path / "missing", 31) == 0

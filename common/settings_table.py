@@ -83,7 +83,11 @@ SETTINGS: tuple[Setting, ...] = (
     S("FRONTLINE_REFERRAL_RETENTION_DAYS", "90", "int", "referral personal data is erased after this many days",
       "retention"),
     S("FRONTLINE_LOG_RETENTION_DAYS", "90", "int",
-      "the search log (redacted messages), answer feedback and dated process log files are deleted after this many days", "retention"),
+      "the search log (redacted messages) is deleted after this many days", "retention"),
+    S("FRONTLINE_FEEDBACK_RETENTION_DAYS", "`FRONTLINE_LOG_RETENTION_DAYS`", "int",
+      "answer feedback is deleted after this many days", "retention"),
+    S("FRONTLINE_LOGFILE_RETENTION_DAYS", "`FRONTLINE_LOG_RETENTION_DAYS`", "int",
+      "the processes' dated log files (`var/logs/*.log.YYYY-MM-DD`) are deleted after this many days", "retention"),
     # referrals
     S("FRONTLINE_REFERRAL_QUEUE", "1", "flag", "`0`: the front door does not run the referral e-mail queue", "referrals"),
     S("FRONTLINE_REFERRAL_FROM", "`referrals@localhost`", "e-mail", "sender of referral e-mails", "referrals"),

@@ -85,7 +85,16 @@ DEFAULT_LOG_RETENTION_DAYS = 90
 
 
 def log_retention_days() -> int:
+    """The search log's period (FRONTLINE_LOG_RETENTION_DAYS), and the default of the two below."""
     return _days("FRONTLINE_LOG_RETENTION_DAYS", DEFAULT_LOG_RETENTION_DAYS)
+
+
+def feedback_retention_days() -> int:
+    return _days("FRONTLINE_FEEDBACK_RETENTION_DAYS", log_retention_days())
+
+
+def logfile_retention_days() -> int:
+    return _days("FRONTLINE_LOGFILE_RETENTION_DAYS", log_retention_days())
 
 
 def purge_other_stores(data_dir=None) -> dict[str, int | None]:
@@ -103,9 +112,9 @@ def purge_other_stores(data_dir=None) -> dict[str, int | None]:
     data_dir = data_dir or data_dir_from_env()
     out: dict[str, int | None] = {}
     for name, work in (("search_log", lambda: purge_search_log(log_retention_days(), directory=data_dir)),
-                       ("feedback", lambda: purge_feedback(data_dir, log_retention_days())),
+                       ("feedback", lambda: purge_feedback(data_dir, feedback_retention_days())),
                        ("referrals", lambda: ReferralService(ReferralSettings(data_dir=data_dir)).purge()),
-                       ("log_files", lambda: purge_log_files(Path(data_dir) / "logs", log_retention_days()))):
+                       ("log_files", lambda: purge_log_files(Path(data_dir) / "logs", logfile_retention_days()))):
         try:
             out[name] = work()
         except Exception as exc:  # noqa: BLE001 - one store's failure must not stop the others

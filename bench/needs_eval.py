@@ -94,8 +94,9 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--set", help="one needs set file (default: every set in tests/eval_needs/)")
     p.add_argument("--wrong", action="store_true", help="list every message without the right help")
+    p.add_argument("--dev", action="store_true", help="only the dev set (the needs map's own examples)")
     args = p.parse_args(argv)
-    paths = [Path(args.set)] if args.set else sorted(SETS_DIR.glob("*.yml"))
+    paths = [] if args.dev else [Path(args.set)] if args.set else sorted(SETS_DIR.glob("*.yml"))
     from knowledge_base.loader import CONTENT_DIR
     from knowledge_base.needs import load_needs
     from knowledge_base.risk import RiskRouter

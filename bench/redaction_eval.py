@@ -13,8 +13,8 @@ same placeholder type). A redacted span is correct when it overlaps an expected
 identifier; one that overlaps none removed something innocent.
 
 The targets apply to the labelled set, which the rules were fitted to. The
-held-out set (``tests/redaction/holdout.yml``, never used for tuning) is reported
-beside it as the honest estimate for new messages. Last, every string of the
+held-out sets (``tests/redaction/holdout*.yml``, never used for tuning; 199 messages) are
+reported beside it as the honest estimate for new messages, each set and all together. Last, every string of the
 knowledge base (service prose with no resident in it) is redacted and each span
 found is listed: all of them are false positives.
 """
@@ -34,7 +34,8 @@ from common.redact import TYPES, AllowlistError, load_allowlist, redact
 from common.paths import ROOT
 
 LABELLED = ROOT / "tests" / "redaction" / "labelled.yml"
-HOLDOUT = ROOT / "tests" / "redaction" / "holdout.yml"
+HOLDOUTS = sorted((ROOT / "tests" / "redaction").glob("holdout*.yml"))
+HOLDOUT_FLOOR = 0.95  # held-out recall today is 0.960 (target 0.98, not met): a regression guard
 RESULTS = ROOT / "bench" / "results" / "redaction.json"
 KB_CONTENT = ROOT / "content"
 RECALL_TARGET = 0.98
@@ -185,19 +186,23 @@ def _print(name: str, report: Dict[str, Any], show_errors: bool) -> None:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.redaction_eval")
     p.add_argument("--labelled", type=Path, default=LABELLED)
-    p.add_argument("--holdout", type=Path, default=HOLDOUT)
+    p.add_argument("--holdout", type=Path, nargs="*", default=HOLDOUTS, help="held-out set(s); default: all")
     p.add_argument("--out", type=Path, default=RESULTS)
     p.add_argument("--show-errors", action="store_true", help="list every missed and spurious span")
     args = p.parse_args(argv)
     try:
         report = {"labelled": evaluate(load_labelled(args.labelled)),
-                  "holdout": evaluate(load_labelled(args.holdout)),
+                  "holdout": evaluate([i for h in args.holdout for i in load_labelled(h)]),
+                  "holdout_sets": {Path(h).stem: evaluate(load_labelled(h)) for h in args.holdout},
                   "knowledge_base": kb_false_positives()}
     except (OSError, yaml.YAMLError, LabelledError, AllowlistError) as exc:
         print(f"redaction_eval: {exc}", file=sys.stderr)
         return 2
     _print("labelled set (gate)", report["labelled"], args.show_errors)
-    _print("held-out set", report["holdout"], args.show_errors)
+    for name, r in report["holdout_sets"].items():
+        o = r["overall"]
+        print(f"held-out {name}: {r['messages']} messages, recall {o['recall']:.3f}, precision {o['precision']:.3f}")
+    _print("held-out sets together", report["holdout"], args.show_errors)
     kb = report["knowledge_base"]
     print(f"## knowledge-base prose: {len(kb['spans'])} spans redacted in {kb['strings']} strings "
           "(all false positives)")

@@ -139,14 +139,14 @@ _NI = re.compile(r"(?<![\w])[A-Z]{2}[ -]?\d{2}[ -]?\d{2}[ -]?\d{2}[ -]?[A-D](?![
 # bank details: a sort code or an account number after its cue
 _SORT_CODE = re.compile(r"\b(?:sort\s*code|s/c)\s*(?:is)?\s*[:\-]?\s*(\d{2}[ -]?\d{2}[ -]?\d{2})(?![\w])", re.I)
 _ACCOUNT = re.compile(r"\b(?:bank\s+)?(?:account|acct|acc|a/c)\s*(?:no|number|num)?\.?\s*(?:is)?\s*[:#]?\s*"
-                      r"(\d{8})(?![\w])", re.I)
+                      r"(\d{4}[ -]?\d{4})(?![\w])(?![ -]\d)", re.I)
 # references that identify a person: passport, BRP (two letters, seven digits), Home Office,
 # UC, council tax, housing and case references: a token with 5+ digits after its cue
 _BRP = re.compile(r"(?<![\w])[A-Z]{2}\d{7}(?![\w])", re.I)
 _REF = re.compile(r"\b(?:passport|brp|home\s+office|ho|ukvi|uan|ref(?:erence)?|claim|case|customer|tenancy|"
                   r"rent|council\s+tax|ctax|ct|uc|housing|application|booking|account|acc)"
                   r"\s*(?:ref(?:erence)?|no|number|num|id)?\.?\s*(?:is)?\s*[:#]?\s*"
-                  r"([A-Z0-9][A-Z0-9/\-]*\d[A-Z0-9/\-]*)(?![\w])", re.I)
+                  r"([A-Z0-9][A-Z0-9/\-]*\d[A-Z0-9/\-]*(?:[ ]\d+)*)(?![\w])", re.I)
 _TEN_DIGITS = re.compile(r"(?<![\w+])\d{3}[ -]?\d{3}[ -]?\d{4}(?![\w])")
 _PHONE = re.compile(
     r"(?<![\w+])(?:(?:\+|00)\s?44\s?(?:\(0\)\s?)?\(?|\(0(?=\d{2,4}\))|0)[1-9](?:[\s\-.)]{0,2}\d){8,9}(?!\d)")
@@ -165,8 +165,10 @@ _DATE = re.compile(
     r"(?P<d1>\d{1,2})[/.\-](?P<m1>\d{1,2})[/.\-](?P<y1>\d{4}|\d{2})"
     r"|(?P<d2>\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<m2>%s)\.?,?\s+(?P<y2>\d{4}|'?\d{2})"
     r"|(?P<m3>%s)\.?\s+(?P<d3>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<y3>\d{4})"
-    r"|(?P<y4>\d{4})-(?P<m4>\d{1,2})-(?P<d4>\d{1,2})"
+    r"|(?P<y4>\d{4})(?P<sep>[-/.])(?P<m4>\d{1,2})(?P=sep)(?P<d4>\d{1,2})"
     r")(?![\w/])" % (_MONTHS, _MONTHS), re.I)
+# "dob 19610312": eight digits read as a date only right after a birth cue
+_COMPACT_DATE = re.compile(r"(?<![\w/.])(?P<y>(?:19|20)\d{2})(?P<m>\d{2})(?P<d>\d{2})(?![\w/])")
 _DOB_CUE = re.compile(r"(?:\b(?:dob|d\.o\.b|date of birth|born|birthday|bday|b\.day)\b\.?"
                       r"(?:\s+(?:is|was|on|in))?\s*[:\-]?\s*)$", re.I)
 _EVENT_CUE = re.compile(r"\b(?:dated|date[ds]?|notice|letter|served|sent|since|from|until|till|by|"
@@ -205,7 +207,7 @@ _STRONG_CUE = re.compile(
 # After these, a Capitalised word is a name ("her son Jamal", "spoke with Fatima").
 _ROLE_CUE = re.compile(
     r"(?:\b(?:(?:brother|sister|mother|father|son|daughter)[\s-]in[\s-]law|step-?(?:dad|mum|son|daughter)|"
-    r"client|resident|tenant|caller|service\s+user|lady|woman|man|gentleman|girl|boy|"
+    r"client|resident|res|cust|customer|tenant|tnt|caller|service\s+user|lady|woman|man|gentleman|girl|boy|"
     r"son|daughter|husband|wife|partner|boyfriend|girlfriend|ex|mum|mother|dad|father|brother|"
     r"sister|nan|nana|gran|granny|grandson|granddaughter|grandmother|grandfather|nephew|niece|"
     r"aunt|auntie|uncle|cousin|neighbour|carer|child|baby|kid|friend|perp|perpetrator|abuser|"
@@ -216,8 +218,11 @@ _ROLE_CUE = re.compile(
     r"|\b(?:she|he|they)\s*\()", re.I)
 # After these, even a lower-case word is taken for a name ("his daughter sophie").
 _ROLE_LOWER = re.compile(
-    r"\b(?:my|her|his|their|your|our)\s+(?:client|resident|tenant|son|daughter|husband|wife|partner|boyfriend|girlfriend|ex|"
-    r"brother|sister|grandson|granddaughter|nephew|niece|neighbour|friend)\s*[:,\-]?\s+$", re.I)
+    r"(?:\b(?:my|her|his|their|your|our)\s+(?:client|resident|tenant|son|daughter|husband|wife|partner|boyfriend|girlfriend|ex|"
+    r"brother|sister|grandson|granddaughter|nephew|niece|neighbour|friend|baby|child|kid|mum|dad|carer)"
+    # workers' shorthand for the person on the line, at the start of a note or after a verb of contact
+    r"|(?:^|[.;,:\n]\s*|\b(?:spoke\s+(?:to|with)|called|rang|visited|saw|met)\s+)(?:res|cust|customer|client|tenant|tnt|caller))"
+    r"\s*[:,\-]?\s+$", re.I)
 # "Precious rang again": a Capitalised word opening a sentence, then a verb used of people.
 _SENTENCE_NAME = re.compile(
     r"(?:^|(?<=[.!?;\n])[ \t]*)(%s)(?=[ \t]+(?:rang|rings|phoned|called|calls|said|says|told|asked|"
@@ -233,11 +238,16 @@ _POSSESSIVE_NAME = re.compile(
     % _CAP_WORD_NO_APOS, re.I)
 _LOWER_STOP_SUFFIX = re.compile(r"(?:ing|ed|ly|ic|ous|ful|less|able|ive|ness|ment|ist|ism|s)$")
 _STRONG_LOWER_STOP = re.compile(r"(?:ing|ly)$")
+# names that end like a past tense ("cust mohamed"): the -ed rule above must not drop them
+_ED_NAMES = {"mohamed", "mohammed", "muhammed", "mohammad", "ahmed", "hamed", "saeed", "javed", "naveed", "waleed",
+             "fareed", "rasheed", "majeed", "hameed", "zaheed", "abed", "mehmed", "fred", "ted", "ned", "jed", "ed"}
 _ADJECTIVAL_CUE = re.compile(r"\bnamed\s+$", re.I)  # "the named account holder"
 _CAP_TOKEN = r"(?=[A-ZÀ-ÖØ-Þ])" + _NAME_TOKEN
 _PAIR = re.compile(r"(?<![\w'’\-\[])(%s)[ \t]+(%s)(?:[ \t]+(%s))?(?![\w\]])" % ((_CAP_TOKEN,) * 3))
 _DIGITS_ONLY = re.compile(r"\D")
 _POSS = re.compile(r"['’]s$")
+_PARTICLES = {"da", "de", "del", "della", "di", "do", "dos", "das", "van", "von", "der", "den", "al", "el", "bin",
+              "binti", "ben", "le", "la", "du", "mac", "ter"}
 
 
 def _nhs_valid(digits: str) -> bool:
@@ -324,6 +334,10 @@ def _find_dates(text: str, out: List[Span]) -> None:
             out.append(("DOB", m.start(), m.end()))
         elif _year(y) <= this_year - 5 and not _EVENT_CUE.search(before):
             out.append(("DOB", m.start(), m.end()))
+    for m in _COMPACT_DATE.finditer(text):
+        if 1 <= int(m.group("m")) <= 12 and 1 <= int(m.group("d")) <= 31 and \
+                _DOB_CUE.search(text[max(0, m.start() - 30):m.start()]):
+            out.append(("DOB", m.start(), m.end()))
 
 
 def _find_addresses(text: str, out: List[Span]) -> None:
@@ -354,7 +368,9 @@ def _name_at(text: str, start: int, allow: Allowlist, strong: bool) -> Optional[
             break
         word = m.group(0)
         key = _POSS.sub("", word).lower()
-        if key in allow.not_names or (i == 0 and not strong and key in allow.term_words):
+        if key in _PARTICLES and strong and i < 2 and _NAME_TOKEN_RE.match(text, m.end() + 1):
+            pass  # "mrs da silva", "mr van der berg": a surname's particle, not a common word
+        elif key in allow.not_names or (i == 0 and not strong and key in allow.term_words):
             break
         if i and (_capitalised(word) != first_capital or (not first_capital and (
                 i > 1 or not strong or _LOWER_STOP_SUFFIX.search(key)))):
@@ -384,10 +400,11 @@ def _find_names(text: str, allow: Allowlist, out: List[Span]) -> None:
             if not _capitalised(first) and (_STRONG_LOWER_STOP.search(first.lower())
                                             or _ADJECTIVAL_CUE.search(before)):
                 continue
-        elif not (_capitalised(first) or (
-                _ROLE_LOWER.search(before) and not _LOWER_STOP_SUFFIX.search(first.lower()))):
+        elif not (_capitalised(first) or (_ROLE_LOWER.search(before) and (
+                first.lower() in _ED_NAMES or not _LOWER_STOP_SUFFIX.search(first.lower())))):
             continue
-        span = _name_at(text, start, allow, strong=strong)
+        lower_pair = not strong and not _capitalised(first)  # "res sarah wisniewska": two lower-case words
+        span = _name_at(text, start, allow, strong=strong or lower_pair)
         if span:
             out.append(("NAME", span[0], span[1]))
     for m in _SENTENCE_NAME.finditer(text):

@@ -231,3 +231,16 @@ def test_worker_shorthand_at_the_start_is_not_a_name_but_a_name_after_it_is():
     assert redact_text("Client wants a food bank") == "Client wants a food bank"
     assert redact_text("Res Mary Smith needs food") == "Res [NAME] needs food"
     assert redact_text("Caller John Brown rang again") == "Caller [NAME] rang again"
+
+
+def test_held_out_sets_stay_above_their_floor_and_keep_every_service_word():
+    """The held-out sets (199 messages, written blind, never tuned on): recall 0.960 today
+    against a 0.98 target that is not met; this guards against going backwards. No service
+    or organisation name may be removed (all of them kept, above the 0.95 asked)."""
+    from bench.redaction_eval import HOLDOUT_FLOOR, HOLDOUTS
+
+    items = [i for h in HOLDOUTS for i in load_labelled(h)]
+    assert len(items) >= 150
+    report = evaluate(items)
+    assert report["overall"]["recall"] >= HOLDOUT_FLOOR
+    assert report["protected_removed"] == []

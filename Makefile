@@ -67,10 +67,11 @@ test-rasa: train ## rasa data validate + conversation tests (fail on any predict
 test-e2e: index train ## whole stack as `make run` starts it, through REST and the front door
 	$(PY) -m pytest -m slow -q
 
-eval: index ## search quality (BM25 vs dense vs hybrid) and risk routing quality, every labelled set
+eval: index ## search quality (BM25 vs dense vs hybrid), risk routing, needs and redaction quality, every labelled set
 	$(PY) -m bench.search_eval $(if $(SET),--set $(SET))
 	$(PY) -m bench.routing_eval
 	$(PY) -m bench.needs_eval
+	$(PY) -m bench.redaction_eval
 
 bench: index train ## speed and quality, side by side with the baselines
 	$(PY) -m bench.run

@@ -77,6 +77,19 @@ SETTINGS: tuple[Setting, ...] = (
     S("FRONTLINE_PUBLIC_URL", "`http://127.0.0.1:8000`", "URL",
       "the base of links in referral e-mails; when https, the front door acts as FRONTLINE_HTTPS_ONLY=1 "
       "(`__Host-` session cookie, Secure, HSTS)", "web"),
+    # council sign-in (OpenID Connect; web/README.md)
+    S("FRONTLINE_OIDC_ISSUER", "unset (council sign-in off)", "URL",
+      "the identity provider's issuer, e.g. `https://login.microsoftonline.com/<tenant id>/v2.0`", "web"),
+    S("FRONTLINE_OIDC_CLIENT_ID", "unset", "text", "the app's client id at the identity provider", "web"),
+    S("FRONTLINE_OIDC_CLIENT_SECRET", "unset", "secret", "the app's client secret", "web"),
+    S("FRONTLINE_OIDC_ROLES_CLAIM", "`roles`", "claim name", "the ID-token claim that holds app roles or groups", "web"),
+    S("FRONTLINE_OIDC_ROLE_MAP", "`worker=worker,trainer=trainer,admin=admin`", "`value=role,...`",
+      "which claim values give which role; a user with no mapped value is refused", "web"),
+    S("FRONTLINE_OIDC_SCOPES", "`openid profile email`", "text", "the scopes asked for", "web"),
+    S("FRONTLINE_OIDC_SESSION_HOURS", "8", "float", "a council sign-in's session lasts at most this long", "web"),
+    S("FRONTLINE_OIDC_LEEWAY_SECONDS", "30", "int", "clock skew allowed when checking the ID token's times", "web"),
+    S("FRONTLINE_LOCAL_ACCOUNTS", "1", "flag",
+      "`0`: with council sign-in on, usernames and passwords are turned off", "web"),
     # retention
     S("FRONTLINE_RETENTION_DAYS", "30", "int", "conversations are deleted from the tracker store after this many days",
       "retention"),

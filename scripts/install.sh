@@ -50,6 +50,14 @@ if [ ! -f "$stamp" ]; then
   .venv/bin/python -m pip install --progress-bar on --require-hashes -r "$APP_LOCK" -r "$TEST_LOCK"
   rm -f .venv/.installed-test-*; touch "$stamp"
 fi
+if [ -f tests/oidc/package-lock.json ]; then
+  stamp=tests/oidc/node_modules/.installed-$(hash_of tests/oidc/package-lock.json)
+  if [ ! -f "$stamp" ]; then
+    step "Test identity provider (npm ci in tests/oidc: node oidc-provider, for the SSO tests)"
+    npm ci --prefix tests/oidc --no-audit --no-fund
+    touch "$stamp"
+  fi
+fi
 if [ -f web/package-lock.json ]; then
   stamp=web/node_modules/.installed-$(hash_of web/package-lock.json)
   if [ ! -f "$stamp" ]; then

@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 
 HERE = Path(__file__).resolve().parent
 MIGRATIONS = HERE / "migrations"
-HEAD = "0003"  # the newest revision in migrations/versions
+HEAD = "0004"  # the newest revision in migrations/versions
 URL_ENV = "FRONTLINE_DATABASE_URL"  # PostgreSQL (scale-out): one database for every front door
 _PG_LOCK = 720_412  # pg_advisory_lock key: processes migrating the same database take turns
 

@@ -30,6 +30,8 @@ from .guards import (COOKIE, CsrfFailed, Forbidden, SignInRequired, csrf_for, pu
                      verify_csrf)
 from .pages import allowed_pages
 from .routes import admin, chat, session, trainer
+from .routes import sso as sso_routes
+from .sso import OidcClient
 from .routes.chat import redact_reason  # noqa: F401 - re-exported for callers and tests
 from .ui_text import STATIC_CONTENT, load_ui_text
 
@@ -55,7 +57,8 @@ def create_app(rasa_url: str | None = None, secret: str | None = None,
         settings=settings, state=state, text=text,
         templates=Jinja2Templates(directory=HERE / "templates"), pool=pool,
         client=httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=2.0), transport=transport),
-        limiter=auth.LoginRateLimiter(lambda: state.db(), settings.login_max_failures, settings.login_window_seconds))
+        limiter=auth.LoginRateLimiter(lambda: state.db(), settings.login_max_failures, settings.login_window_seconds),
+        sso=OidcClient(settings.sso) if settings.sso.enabled else None)
     queue = None
     if os.environ.get("FRONTLINE_REFERRAL_QUEUE", "1") == "1":
         from referrals.queue import QueueRunner
@@ -82,13 +85,17 @@ def create_app(rasa_url: str | None = None, secret: str | None = None,
     else:
         log.warning("govuk-frontend not found at %s: run `npm ci --prefix web`", settings.assets_dir)
 
+    # signing out of council sign-in posts the form to /logout, which redirects to the provider:
+    # form-action covers that redirect, so the provider's origin is allowed there (and only there)
+    issuer = httpx.URL(settings.sso.issuer) if settings.sso.enabled else None
+    form_action = "'self'" + (f" {issuer.scheme}://{issuer.netloc.decode()}" if issuer else "")
+    csp = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+           f"frame-ancestors 'none'; form-action {form_action}; base-uri 'none'")
+
     @app.middleware("http")
     async def security_headers(request: Request, call_next):
         response = await call_next(request)
-        response.headers["Content-Security-Policy"] = (
-            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-            "frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
-        )
+        response.headers["Content-Security-Policy"] = csp
         response.headers["X-Frame-Options"] = "DENY"
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "no-referrer"
@@ -134,7 +141,7 @@ def create_app(rasa_url: str | None = None, secret: str | None = None,
     async def healthz():
         return {"status": "ok"}
 
-    for room in (session, chat, trainer, admin):
+    for room in (session, sso_routes, chat, trainer, admin):
         app.include_router(room.router)
     # referrals (referrals/ package): pages and API behind the same sign-in and CSRF
     from referrals.web import create_router as create_referral_router

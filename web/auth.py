@@ -86,10 +86,10 @@ def sender_id(secret: bytes, token: str) -> str:
     return "web-" + hmac.new(secret, b"session:" + token.encode(), hashlib.sha256).hexdigest()[:40]
 
 
-def create_session(db: Session, user: User, hours: float) -> str:
+def create_session(db: Session, user: User, hours: float, id_token: str | None = None) -> str:
     token = secrets.token_urlsafe(32)
     db.add(LoginSession(token_hash=hash_token(token), user_id=user.id, csrf_token=secrets.token_urlsafe(32),
-                        expires_at=utcnow() + dt.timedelta(hours=hours)))
+                        expires_at=utcnow() + dt.timedelta(hours=hours), id_token=id_token))
     user.last_login_at = utcnow()
     db.execute(delete(LoginSession).where(LoginSession.expires_at < utcnow()))
     db.commit()
@@ -122,10 +122,36 @@ def lookup_session(db: Session, token: str | None, idle_minutes: float = 0) -> t
     return row, user
 
 
-def end_session(db: Session, token: str | None) -> None:
-    if token:
-        db.execute(delete(LoginSession).where(LoginSession.token_hash == hash_token(token)))
-        db.commit()
+def end_session(db: Session, token: str | None) -> str | None:
+    """Delete the session; its ID token (for the provider's sign-out) if it had one."""
+    if not token:
+        return None
+    row = db.get(LoginSession, hash_token(token))
+    id_token = row.id_token if row else None
+    db.execute(delete(LoginSession).where(LoginSession.token_hash == hash_token(token)))
+    db.commit()
+    return id_token
+
+
+class SsoAccountError(ValueError):
+    """A single sign-on that cannot become a session here; the message says why."""
+
+
+def sso_user(db: Session, subject: str, name: str, role: str) -> User:
+    """The account of an identity-provider subject, made on first sign-in; its role is the
+    one the claims give now (re-read at every sign-in). A disabled account stays disabled."""
+    user = db.scalar(select(User).where(User.sso_subject == subject))
+    if user is None:
+        taken = get_user(db, name)
+        if taken is not None:
+            raise SsoAccountError(f"a local account is already called {name!r}")
+        user = User(name=name, role=role, password_hash="!sso", sso_subject=subject, active=True)
+        db.add(user)
+    elif not user.active:
+        raise SsoAccountError(f"the account {user.name!r} is disabled here")
+    user.role = role
+    db.commit()
+    return user
 
 
 def csrf_ok(expected: str | None, given: str | None) -> bool:
@@ -178,6 +204,8 @@ def remove_user(db: Session, name: str) -> int:
 def reset_password(db: Session, name: str, password: str) -> int:
     """A new password (same policy as a new account); every session of the user ends."""
     user = _user(db, name)
+    if user.sso_subject:
+        raise AccountError(f"{name!r} signs in with the council account: reset it at the identity provider")
     check_password_policy(name, password)
     user.password_hash = hash_password(password)
     db.commit()

@@ -9,6 +9,8 @@ from pathlib import Path
 from common.secret_key import load_secret
 from common.paths import ROOT
 
+from .sso import SsoSettings
+
 __all__ = ["ROOT", "WebSettings", "data_dir_from_env", "load_secret"]
 
 
@@ -40,6 +42,9 @@ class WebSettings:
     def session_cookie(self) -> str:
         """``__Host-frontline_session`` behind TLS, ``frontline_session`` in local development."""
         return "__Host-frontline_session" if self.https_only else "frontline_session"
+    # council sign-in (OpenID Connect): on when FRONTLINE_OIDC_ISSUER and _CLIENT_ID are set
+    sso: SsoSettings = field(default_factory=SsoSettings.from_env)
+    public_url: str = field(default_factory=lambda: os.environ.get("FRONTLINE_PUBLIC_URL", "http://127.0.0.1:8000"))
     login_max_failures: int = 5
     login_window_seconds: float = 300.0
     assets_dir: Path = field(default_factory=lambda: Path(os.environ.get(

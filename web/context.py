@@ -20,6 +20,7 @@ from .config import WebSettings, load_secret
 from .db import make_sessionmaker
 from .guards import Staff
 from .pages import allowed_pages
+from .sso import OidcClient
 
 HERE = Path(__file__).resolve().parent
 
@@ -49,6 +50,7 @@ class WebContext:
     pool: RasaPool
     client: httpx.AsyncClient
     limiter: auth.LoginRateLimiter
+    sso: OidcClient | None = None  # council sign-in, when configured (web/sso.py)
 
     def render(self, request: Request, template: str, status: int = 200, **ctx) -> HTMLResponse:
         return self.templates.TemplateResponse(request, template, {"t": self.text, **ctx}, status_code=status)

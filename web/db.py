@@ -35,6 +35,8 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    # "<issuer> <sub>" for an account made by single sign-on (web/sso.py); None for a local one
+    sso_subject: Mapped[str | None] = mapped_column(String(512), nullable=True, unique=True)
 
 
 class LoginSession(Base):
@@ -45,6 +47,7 @@ class LoginSession(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime)
     last_seen_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)  # the idle timeout
+    id_token: Mapped[str | None] = mapped_column(Text, nullable=True)  # SSO: for the provider's sign-out
 
 
 class SignInFailure(Base):

@@ -34,6 +34,13 @@ class Login(_Strict):
     failed: str
     rate_limited: str
     expired: str
+    sso_button: str
+    sso_or: str
+    sso_only: str
+    sso_no_role_title: str
+    sso_no_role: str
+    sso_failed: str
+    sso_refused: str
 
 
 class Shortcut(_Strict):

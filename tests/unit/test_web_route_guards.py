@@ -21,9 +21,11 @@ from web.testing import sign_in
 pytestmark = [pytest.mark.unit, pytest.mark.usefixtures("cheap_argon2")]
 PW = "plum tractor violin 1"
 # deliberately open: the sign-in page, the health check, the favicon, and the reply link a
-# receiving service opens from its e-mail (guarded by its signed token)
+# receiving service opens from its e-mail (guarded by its signed token), and council sign-in's
+# start and callback (guarded by the signed state cookie and the provider's ID token)
 PUBLIC = {("GET", "/login"), ("POST", "/login"), ("GET", "/healthz"), ("GET", "/favicon.ico"),
-          ("GET", "/referrals/ack/{token}"), ("POST", "/referrals/ack/{token}")}
+          ("GET", "/referrals/ack/{token}"), ("POST", "/referrals/ack/{token}"),
+          ("GET", "/login/sso"), ("GET", "/auth/callback")}
 
 
 def _calls(dependant):

@@ -19,7 +19,8 @@ router = APIRouter()
 def login_form(ctx: WebContext, request: Request, status: int = 200, error: str | None = None,
                name: str = "") -> Response:
     token = secrets.token_urlsafe(32)
-    response = ctx.render(request, "login.html", status, csrf=token, error=error, name=name)
+    response = ctx.render(request, "login.html", status, csrf=token, error=error, name=name,
+                          sso=ctx.sso is not None, local_accounts=ctx.settings.sso.local_accounts or ctx.sso is None)
     response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", path="/login",
                         secure=ctx.settings.over_tls(request))
     return response
@@ -36,6 +37,8 @@ def login_page(request: Request, ctx: WebContext = Depends(get_ctx)):
 def login(request: Request, ctx: WebContext = Depends(get_ctx), name: str = Form("", max_length=64),
           password: str = Form("", max_length=1024), csrf_token: str = Form("", max_length=128)):
     text, limiter = ctx.text, ctx.limiter
+    if ctx.sso is not None and not ctx.settings.sso.local_accounts:  # council sign-in only
+        return login_form(ctx, request, 403, text.login.sso_only)
     if not auth.csrf_ok(request.cookies.get(LOGIN_CSRF_COOKIE), csrf_token):
         return login_form(ctx, request, 403, text.login.expired, name)
     ip = request.client.host if request.client else "?"
@@ -57,9 +60,12 @@ def login(request: Request, ctx: WebContext = Depends(get_ctx), name: str = Form
 
 
 @router.post("/logout", dependencies=[Depends(require_role("chat")), Depends(verify_csrf)])
-def logout(request: Request, ctx: WebContext = Depends(get_ctx)):
+async def logout(request: Request, ctx: WebContext = Depends(get_ctx)):
     with ctx.state.db() as db:
-        auth.end_session(db, request.cookies.get(ctx.settings.session_cookie))
-    response = RedirectResponse("/login", status_code=303)
+        id_token = auth.end_session(db, request.cookies.get(ctx.settings.session_cookie))
+    after = None
+    if ctx.sso is not None and id_token:  # signed in through the council: sign out there too
+        after = await ctx.sso.end_session_url(id_token, ctx.settings.public_url.rstrip("/") + "/login")
+    response = RedirectResponse(after or "/login", status_code=303)
     response.delete_cookie(ctx.settings.session_cookie, path="/", secure=ctx.settings.over_tls(request))
     return response

@@ -76,6 +76,15 @@ def get_search() -> KnowledgeSearch:
         return _search
 
 
+_reload_hooks: list = []
+
+
+def on_reload(hook) -> None:
+    """Call ``hook(new_search)`` in the watcher thread after new content loads and before it
+    is served, so what depends on it (the risk router) is ready for the first message."""
+    _reload_hooks.append(hook)
+
+
 def reload_if_changed() -> bool:
     """Swap in new content/index if they changed. Returns True when swapped."""
     global _search, _state
@@ -89,6 +98,11 @@ def reload_if_changed() -> bool:
             log.error("content or index changed but cannot be loaded; still serving the previous version: %s", exc)
             _state = state  # don't retry the same broken version every tick
             return False
+        for hook in list(_reload_hooks):  # e.g. the risk router, ready before the first message needs it
+            try:
+                hook(fresh)
+            except Exception:  # noqa: BLE001 - a hook's failure must not stop the reload
+                log.exception("reload hook failed")
         _search, _state = fresh, state
     log.info("reloaded knowledge search: %d items", len(fresh.items))
     return True

@@ -25,7 +25,7 @@ from knowledge_base.risk import NONE, RiskDecision, RiskRouter
 
 from .cards import show_card
 from .guides import start_events
-from .knowledge import get_search
+from .knowledge import get_search, on_reload
 
 log = logging.getLogger(__name__)
 # the routing examples' vectors, kept beside the search index so a restart encodes only new ones
@@ -33,19 +33,68 @@ ROUTER_VECTORS = default_index_dir() / "risk-examples.npz"
 
 _router: RiskRouter | None = None
 _router_for: object | None = None
+_fitted: dict[str, RiskRouter] = {}  # source key -> fitted router (the last two)
+_fitting: set[str] = set()  # keys being fitted in the background
+_pending: dict = {}  # the last search asked about, its router and key (not recomputed per message)
 _lock = threading.Lock()
 
 
-def get_router() -> RiskRouter:
-    """The router over the shipped routes, rebuilt when the search is reloaded."""
+def _router_for_search(search) -> RiskRouter:
+    """The router for ``search``. When what it is fitted from did not change (an edited
+    item's tags or steps) the fitted one is reused. When it did (a new item title, new
+    examples), the router fitted before keeps routing while the new one is fitted in the
+    background (seconds), so no message waits; only the very first fit blocks."""
     global _router, _router_for
-    search = get_search()
     with _lock:
-        if _router is None or _router_for is not search:
+        if _router is not None and _router_for is search:
+            return _router
+        if _pending.get("search") is search:  # asked again while its router is being fitted
+            router, key = _pending["router"], _pending["key"]
+        else:
             router = RiskRouter.shipped(search.embedder, search.items.values(), vector_cache=ROUTER_VECTORS)
+            key = router.source_key()
+            _pending.update(search=search, router=router, key=key)
+        if key in _fitted:
+            router = _fitted[key]
+        elif _router is None:
             router.warm_up()
-            _router, _router_for = router, search
-        return _router
+            _remember(key, router)
+        else:
+            if key not in _fitting:
+                _fitting.add(key)
+                threading.Thread(target=_fit_in_background, args=(key, router), name="risk-router-fit",
+                                 daemon=True).start()
+            return _router  # the previous router, until the new one is ready
+        _router, _router_for = router, search
+        return router
+
+
+def _remember(key: str, router: RiskRouter) -> None:
+    _fitted[key] = router
+    while len(_fitted) > 2:
+        _fitted.pop(next(iter(_fitted)))
+
+
+def _fit_in_background(key: str, router: RiskRouter) -> None:
+    try:
+        router.warm_up()
+        with _lock:
+            _remember(key, router)
+        log.info("risk router refitted for the new content")
+    except Exception:  # noqa: BLE001 - the previous router keeps routing
+        log.exception("risk router refit failed; the previous one keeps routing")
+    finally:
+        with _lock:
+            _fitting.discard(key)
+
+
+def get_router() -> RiskRouter:
+    """The router over the shipped routes; prepared in the reload thread when content changes
+    (``knowledge.on_reload``), so a message never waits for it to be fitted."""
+    return _router_for_search(get_search())
+
+
+on_reload(_router_for_search)
 
 
 def route_of(text: str) -> RiskDecision:

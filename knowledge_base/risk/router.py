@@ -22,6 +22,7 @@ nearest examples.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import threading
 import zlib
@@ -177,6 +178,15 @@ class RiskRouter:
 
         needs, _ = load_needs(CONTENT_DIR)
         return cls(embedder, load_routes(), everyday=everyday_examples(items, needs.needs if needs else ()), **kw)
+
+    def source_key(self) -> str:
+        """What the router is fitted from (routes, everyday examples, settings): two routers
+        with the same key decide alike, so a content reload that leaves it unchanged (an
+        edited item's tags, steps or contacts) keeps the fitted router instead of refitting."""
+        routes = self._routes or load_routes()
+        blob = json.dumps([routes.model_dump(mode="json"), self._everyday, repr(self.settings),
+                           getattr(self.embedder, "model_id", "?")], sort_keys=True)
+        return hashlib.sha256(blob.encode()).hexdigest()
 
     def risk_flows(self) -> set[str]:
         """The guides the routes open (read from the routes loaded at warm-up)."""

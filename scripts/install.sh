@@ -50,6 +50,11 @@ if [ ! -f "$stamp" ]; then
   .venv/bin/python -m pip install --progress-bar on --require-hashes -r "$APP_LOCK" -r "$TEST_LOCK"
   rm -f .venv/.installed-test-*; touch "$stamp"
 fi
+# npm (node) trusts only its own CA list; on a machine behind a TLS-inspecting proxy the
+# system bundle holds the proxy's CA (pip reads it from pip.conf)
+if [ -z "${NODE_EXTRA_CA_CERTS:-}" ] && [ -f /etc/ssl/certs/ca-certificates.crt ]; then
+  export NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
+fi
 if [ -f tests/oidc/package-lock.json ]; then
   stamp=tests/oidc/node_modules/.installed-$(hash_of tests/oidc/package-lock.json)
   if [ ! -f "$stamp" ]; then

@@ -25,9 +25,10 @@ def words(text: str) -> list[str]:
     return _stemmer().stemWords(_WORD.findall(text))
 
 
-def matches(cue: list[str], said: list[str], max_gap: int = MAX_GAP) -> bool:
+def matches(cue: list[str], said: list[str], max_gap: int = MAX_GAP, unless_next: frozenset[str] = frozenset()) -> bool:
     """True when the cue's words occur in order in ``said`` with at most ``max_gap``
-    other words between consecutive ones."""
+    other words between consecutive ones. A match directly followed by a word of
+    ``unless_next`` does not count ("trafficking poster")."""
     if not cue:
         return False
     for start, word in enumerate(said):
@@ -40,6 +41,6 @@ def matches(cue: list[str], said: list[str], max_gap: int = MAX_GAP) -> bool:
                 ok = False
                 break
             pos = pos + 1 + window.index(nxt)
-        if ok:
+        if ok and not (pos + 1 < len(said) and said[pos + 1] in unless_next):
             return True
     return False

@@ -53,6 +53,9 @@ class RouterSettings:
     knn_k: int = 5           # how many nearest examples vote
     knn_temperature: float = 0.05  # lower: the very nearest example counts more
     segment_min_words: int = 25  # a message this long is routed clause by clause too
+    question_margin: float = 0.2   # the margin for a question ABOUT a topic (its cues already ignored)
+    segment_margin: float = 0.05   # the margin for one clause of a long message, read out of its context
+    near_floor: float = 0.35  # without a cue, a route whose closest example is less similar than this starts no guide
 
 
 @dataclass(frozen=True)
@@ -216,6 +219,7 @@ class RiskRouter:
             self.frames = [C.words(f) for f in routes.not_risk.question_frames]
             self.disclosing = set(C.words(" ".join(routes.not_risk.disclosure_words)))
             self.hypothetical = [C.words(f) for f in routes.not_risk.hypothetical_frames]
+            self.topic_nouns = frozenset(C.words(" ".join(routes.not_risk.topic_nouns)))
             self.embedder.warm_up()
             self.vectors = self._embed_examples(self.texts)
             features = np.hstack([self.vectors, _lexical(self.texts, self.settings.lexical_weight)])
@@ -259,7 +263,10 @@ class RiskRouter:
             return False
         return not (self.disclosing & set(said)) or any(C.matches(h, said, max_gap=0) for h in self.hypothetical)
 
-    def _example_scores(self, text: str, q: np.ndarray | None = None) -> tuple[dict[str, float], tuple[Nearest, ...]]:
+    def _example_scores(self, text: str, q: np.ndarray | None = None
+                        ) -> tuple[dict[str, float], tuple[Nearest, ...], dict[str, float]]:
+        """Per route: the probability, the nearest examples overall, and the similarity of
+        the route's own closest example."""
         if q is None:
             q = self.embedder.run([text])["embeddings"][0]
         sims = self.vectors @ q
@@ -278,10 +285,11 @@ class RiskRouter:
             probs = (1 - s.knn_weight) * probs + s.knn_weight * knn
         scores = {route: float(probs[i]) for i, route in enumerate(self.order)}
         scores[NONE] += scores.pop(EVERYDAY, 0.0)
+        closest = {route: float(sims[self.label_index == i].max(initial=-1.0)) for i, route in enumerate(self.order)}
         top = order[:5]
         nearest = tuple(Nearest(self.texts[i], NONE if self.labels[i] == EVERYDAY else str(self.labels[i]),
                                 round(float(sims[i]), 3)) for i in top)
-        return scores, nearest
+        return scores, nearest, closest
 
     def run(self, text: str) -> RiskDecision:
         """The decision for the whole message; when that starts no guide and the message
@@ -306,23 +314,25 @@ class RiskRouter:
         if not any(ch.isalpha() for ch in text) or text.startswith("/"):
             return RiskDecision(NONE, None)
         said = C.words(text)
-        hits = {} if self.is_question_about(said) else {
-            r: [c for c, w in cs if C.matches(w, said)] for r, cs in self.cues.items()}
+        question = self.is_question_about(said)
+        hits = {} if question else {
+            r: [c for c, w in cs if C.matches(w, said, unless_next=self.topic_nouns)] for r, cs in self.cues.items()}
         hits = {r: h for r, h in hits.items() if h}
         if len(said) < 3 and not hits:  # "yes", "2 kids": too little to route on meaning
             return RiskDecision(NONE, None, cues=hits)
-        emb, nearest = self._example_scores(text, q)
+        emb, nearest, closest = self._example_scores(text, q)
         s = self.settings
         scores = {r: emb[r] + s.cue_weight * min(len(hits.get(r, [])), 2) for r in self.order if r not in (NONE, EVERYDAY)}
         ranked = sorted(scores, key=lambda r: -scores[r])
         best = ranked[0]
         out = {**{r: round(v, 4) for r, v in scores.items()}, NONE: round(emb[NONE], 4)}
         segment = text if q is not None else None
-        if scores[best] - emb[NONE] <= s.margin or (best not in hits and emb[best] < s.floor):
+        margin = max(s.margin, s.question_margin if question else 0.0, s.segment_margin if segment else 0.0)
+        if scores[best] - emb[NONE] <= margin or (best not in hits and (emb[best] < s.floor or closest[best] < s.near_floor)):
             return RiskDecision(NONE, None, cues=hits, nearest=nearest, scores=out, segment=segment)
         # offered beside the best: a route almost as strong, or one whose own cue matched too
         alts = tuple(dict.fromkeys(
             self.flows[r] for r in ranked[1:3]
-            if (scores[best] - scores[r] <= s.tie or r in hits) and scores[r] - emb[NONE] > s.margin
+            if (scores[best] - scores[r] <= s.tie or r in hits) and scores[r] - emb[NONE] > margin
             and self.flows[r] != self.flows[best]))
         return RiskDecision(best, self.flows[best], alts, hits, nearest, out, segment)

@@ -38,6 +38,9 @@ class NotRisk(Strict):
     disclosure_words: list[str] = Field(default_factory=list)
     # ... but "if a caller says ..." is a hypothetical: its disclosure words do not count
     hypothetical_frames: list[ShortLine] = Field(default_factory=list)
+    # "radicalisation awareness session", "anti-trafficking poster": a cue followed by one of
+    # these nouns names an event or a resource, not a person at risk, so it does not count
+    topic_nouns: list[str] = Field(default_factory=list)
 
 
 class RiskRoutes(Strict):

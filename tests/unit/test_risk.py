@@ -88,6 +88,33 @@ def test_a_hypothetical_question_is_not_a_disclosure(router):
     assert not router.is_question_about(C.words("what's the procedure, she says she will self harm tonight"))
 
 
+def test_a_cue_naming_an_event_or_a_resource_does_not_count(router):
+    nouns = frozenset(C.words("poster session awareness"))
+    assert not C.matches(C.words("trafficked"), C.words("says our anti-trafficking poster is offensive"), unless_next=nouns)
+    assert C.matches(C.words("trafficked"), C.words("says she was trafficked here in a lorry"), unless_next=nouns)
+    d = router.run("the radicalisation awareness session at the hub got cancelled, when is it rescheduled")
+    assert not d.cues.get("radicalisation")
+
+
+def test_training_and_fiction_frames_are_questions_about_a_topic(router):
+    assert router.is_question_about(C.words("for a role play I'll play a caller whose husband checks her phone"))
+    assert router.is_question_about(C.words("training scenario: resident says her son is being radicalised"))
+    assert not router.is_question_about(C.words("resident says her son is being radicalised, he has a knife"))
+
+
+def test_a_question_about_a_topic_needs_more_evidence(router):
+    assert router.settings.question_margin > router.settings.margin
+
+
+def test_without_a_cue_a_far_message_starts_no_guide():
+    """"that boxset nearly gave me a heart attack": the classifier may lean to a route, but
+    no example of it is near, so no guide starts (a cue would still count)."""
+    strict = RiskRouter(FakeEmbedder(), settings=RouterSettings(margin=0.0, near_floor=1.01))
+    strict.warm_up()
+    assert strict.run("that boxset was so tense I nearly had a heart attack").route == NONE
+    assert strict.run("res says her partner hit her").flow == "domestic-abuse"  # its cue counts
+
+
 def test_a_long_call_note_is_routed_clause_by_clause(monkeypatch):
     from knowledge_base.risk import RiskDecision
 

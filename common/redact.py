@@ -24,16 +24,21 @@ general NER model would also get wrong on hurried lower-case typing.
 Stdlib + PyYAML only (PyYAML is present in both environments). The allow-list is
 read once per process: restart Rasa and the front door after editing it.
 
-Known limits (see ``python -m bench.redaction_eval``): a lone first name with no
-cue mid-sentence ("spoke to lucy at the hub" in lower case), names that are also
-ordinary words, and organisation landlines that are not on the allow-list (they
-are redacted: the safe side).
+Names are also found without a cue from a hand-kept lexicon of given names common in
+east London (``_FIRST_NAMES``, any case), lists after "kids are", an age after a word
+("emeka, 45"), initials ("J. Okafor") and a person as a sentence's subject.
+
+Known limits (see ``python -m bench.redaction_eval``): a lone first name that is not
+in the lexicon, with no cue, mid-sentence in lower case; names that are also
+ordinary words without a cue; and organisation landlines that are not on the
+allow-list (they are redacted: the safe side).
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import re
+import unicodedata
 from functools import lru_cache
 from pathlib import Path
 from typing import FrozenSet, List, NamedTuple, Optional, Sequence, Tuple
@@ -206,7 +211,14 @@ _STRONG_CUE = re.compile(
     r"mr|mrs|ms|miss|mx|dr|mister)\.?\s*[:\-]?\s+", re.I)
 # After these, a Capitalised word is a name ("her son Jamal", "spoke with Fatima").
 _ROLE_CUE = re.compile(
-    r"(?:\b(?:(?:brother|sister|mother|father|son|daughter)[\s-]in[\s-]law|step-?(?:dad|mum|son|daughter)|"
+    # "mum is Luana, dad is Thiago", "client is ali": a person word, then is/was (first, or the
+    # plain "son " below would win and leave "is" as the name)
+    r"(?:\b(?:client|resident|res|cust|customer|tenant|caller|son|daughter|husband|wife|partner|boyfriend|"
+    r"girlfriend|ex|mum|mother|dad|father|brother|sister|grandson|granddaughter|nephew|niece|aunt|auntie|"
+    r"uncle|cousin|neighbour|carer|baby|friend|perp|perpetrator|abuser|victim)['’]?s?[ \t]+(?:name[ \t]+)?"
+    r"(?:is|was)[ \t]+"
+    r"|\b(?:youngest|eldest|oldest|middle[ \t]+one|twins?)[ \t]+(?:is|was|are|called)[ \t]+"
+    r"|\b(?:(?:brother|sister|mother|father|son|daughter)[\s-]in[\s-]law|step-?(?:dad|mum|son|daughter)|"
     r"client|resident|res|cust|customer|tenant|tnt|caller|service\s+user|lady|woman|man|gentleman|girl|boy|"
     r"son|daughter|husband|wife|partner|boyfriend|girlfriend|ex|mum|mother|dad|father|brother|"
     r"sister|nan|nana|gran|granny|grandson|granddaughter|grandmother|grandfather|nephew|niece|"
@@ -234,6 +246,7 @@ _PLURAL = re.compile(r"(?:ers|ents|ants|ours|ors|ies|ists)$", re.I)  # "Lodgers 
 _POSSESSIVE_NAME = re.compile(
     r"(?<![\w'’\-\[])(%s)['’]s\s+(?:son|daughter|kids?|children|child|baby|husband|wife|partner|"
     r"boyfriend|girlfriend|ex|mum|mother|dad|father|brother|sister|carer|landlord|neighbour|flat|"
+    r"grandson|granddaughter|grandkids|grandchildren|nephew|niece|cousin|aunt|auntie|uncle|friend|family|"
     r"house|home|room|rent|tenancy|benefits?|claim|phone|mobile|number|address|gp|doctor|school)\b"
     % _CAP_WORD_NO_APOS, re.I)
 _LOWER_STOP_SUFFIX = re.compile(r"(?:ing|ed|ly|ic|ous|ful|less|able|ive|ness|ment|ist|ism|s)$")
@@ -241,13 +254,63 @@ _STRONG_LOWER_STOP = re.compile(r"(?:ing|ly)$")
 # names that end like a past tense ("cust mohamed"): the -ed rule above must not drop them
 _ED_NAMES = {"mohamed", "mohammed", "muhammed", "mohammad", "ahmed", "hamed", "saeed", "javed", "naveed", "waleed",
              "fareed", "rasheed", "majeed", "hameed", "zaheed", "abed", "mehmed", "fred", "ted", "ned", "jed", "ed"}
-_ADJECTIVAL_CUE = re.compile(r"\bnamed\s+$", re.I)  # "the named account holder"
+# "the named account holder", "with named suppliers": "named" as an adjective, not a cue, unless
+# a word for a person comes before it ("a lady named fatma"; see _adjectival_named).
+_ADJECTIVAL_CUE = re.compile(r"\b(\w+)\s+named\s+$", re.I)
 _CAP_TOKEN = r"(?=[A-ZÀ-ÖØ-Þ])" + _NAME_TOKEN
 _PAIR = re.compile(r"(?<![\w'’\-\[])(%s)[ \t]+(%s)(?:[ \t]+(%s))?(?![\w\]])" % ((_CAP_TOKEN,) * 3))
 _DIGITS_ONLY = re.compile(r"\D")
 _POSS = re.compile(r"['’]s$")
 _PARTICLES = {"da", "de", "del", "della", "di", "do", "dos", "das", "van", "von", "der", "den", "al", "el", "bin",
-              "binti", "ben", "le", "la", "du", "mac", "ter"}
+              "binti", "ben", "le", "la", "du", "mac", "ter",
+              "thi"}  # Vietnamese middle name for women ("tran thi lan"); "van" is the men's
+
+
+# Given names common among east London residents (a name wherever it appears, any case):
+# the list and its rules are in given_names.txt, beside this file.
+_FIRST_NAMES_TEXT = (Path(__file__).with_name("given_names.txt")).read_text(encoding="utf-8")
+_FIRST_NAMES = frozenset(w for line in _FIRST_NAMES_TEXT.splitlines()
+                         if not line.strip().startswith("#") for w in line.split())
+# Given names that are also ordinary English words: a name only when Capitalised in a name
+# position (after a cue, "her son Will"; opening a sentence before a verb, "Grace needs ..."),
+# never on their own, because "will call back" and "hope she's ok" are everyday typing.
+_WORD_NAMES = frozenset("""
+  will bill hope grace rose faith joy mark may june april ruby pearl ivy holly jade amber poppy dawn
+  summer jack rob pat sue ray don frank drew max miles penny carol sandy dean harry robin precious
+  comfort blessing patience mercy charity gift favour promise victory peace wisdom destiny goodness
+  sunny dung lan long can jan august bob guy gene""".split())
+# Words for people and roles: never a name themselves ("grandson, 9", "kids are twins").
+_PERSON_NOUNS = frozenset("""
+  client clients resident residents res resi cust customer tenant tnt caller lady woman man gentleman
+  girl girls boy boys son sons daughter daughters husband wife partner boyfriend girlfriend ex mum mother
+  dad father brother brothers sister sisters nan nana gran granny grandson granddaughter grandmother
+  grandfather grandkids grandchildren nephew niece aunt auntie aunty uncle cousin neighbour neighbours
+  carer carers child children baby babies kid kids twins toddler teenager teen friend friends perp
+  perpetrator abuser victim worker lodger landlady landlord family person people stepdad stepmum
+  stepson stepdaughter parent parents student pupil patient infant infants bf gf hubby oh clt su""".split())
+# Institutions named after people ("Mary Seacole House", "John Scott Health Centre"): a given
+# name followed by one of these is a place or a service, not a resident.
+_INSTITUTION_NEXT = re.compile(
+    r"(?:[ \t]+(?-i:[A-Z])[\w'’\-]*)?[ \t]+(?:%s|hospital|hospice|centre|center|trust|foundation|school|college|"
+    r"academy|ward|unit|clinic|surgery|practice|library|hall|line|fund|project|society|association|"
+    r"church|mosque|primary|nursery|institute|university|medical|health|campus)\b" % _STREET_TYPES, re.I)
+# ... and so is one after a saint or a royal title ("St Mary's", "Queen Elizabeth Hospital").
+_INSTITUTION_BEFORE = re.compile(r"\b(?:st|saint|queen|king|prince|princess|duke|duchess)\.?[ \t]+$", re.I)
+_NOT_AGED = frozenset("flat room floor bus level year section part band stage page step tier zone ward bed unit "
+                      "block house number no item box gate door platform route chapter".split())
+
+
+def _fold(word: str) -> str:
+    """Lower case without accents, for the lexicon: "Rūta" -> "ruta", "Mícheál" -> "micheal"."""
+    return "".join(c for c in unicodedata.normalize("NFKD", _POSS.sub("", word).lower())
+                   if not unicodedata.combining(c))
+
+
+def _in_lexicon(word: str, allow: "Allowlist") -> bool:
+    """A known given name that the allow-list does not claim as a word, service or place."""
+    key = _POSS.sub("", word).lower()
+    return (_fold(word) in _FIRST_NAMES and key not in allow.not_names and key not in allow.term_words
+            and not (word.isupper() and len(word) > 1))
 
 
 def _nhs_valid(digits: str) -> bool:
@@ -359,30 +422,46 @@ def _capitalised(word: str) -> bool:
 
 
 def _name_at(text: str, start: int, allow: Allowlist, strong: bool) -> Optional[Tuple[int, int]]:
-    """The name starting at ``start``: its first word plus up to two more, or None."""
-    end, pos = None, start
-    first_capital = _capitalised(text[start])
-    for i in range(3):
+    """The name starting at ``start``: its first word plus up to two more, or None.
+
+    A surname particle ("de", "van der", "bin", "thi") may sit between the words in either case
+    ("Maria de Souza", "Mrs van der Berg"); it is kept only when a name word follows it. A word
+    that is also an ordinary word ("Will", "Grace") counts only Capitalised and first."""
+    end, pos, count, first_capital = None, start, 0, None
+    for _ in range(6):
         m = _NAME_TOKEN_RE.match(text, pos)
         if not m:
             break
         word = m.group(0)
         key = _POSS.sub("", word).lower()
-        if key in _PARTICLES and strong and i < 2 and _NAME_TOKEN_RE.match(text, m.end() + 1):
-            pass  # "mrs da silva", "mr van der berg": a surname's particle, not a common word
-        elif key in allow.not_names or (i == 0 and not strong and key in allow.term_words):
+        particle = key in _PARTICLES and not _POSS.search(word) and count < 2
+        if particle and _NAME_TOKEN_RE.match(text, m.end() + 1):
+            pass  # "mrs da silva", "mr van der Berg": a surname's particle, not a common word
+        elif count == 0 and _capitalised(word) and key in _WORD_NAMES:
+            pass  # "her son Will": the cue makes the ordinary word a name
+        elif key in allow.not_names or (count == 0 and not strong and key in allow.term_words):
             break
-        if i and (_capitalised(word) != first_capital or (not first_capital and (
-                i > 1 or not strong or _LOWER_STOP_SUFFIX.search(key)))):
-            break
-        end = m.end() - (2 if _POSS.search(word) else 0)
-        if end != m.end():
-            break  # a possessive ends the name: "Mr Patel's landlord"
+        if not particle:
+            if count and (_capitalised(word) != first_capital or (not first_capital and (
+                    count > 1 or not strong or _LOWER_STOP_SUFFIX.search(key)))):
+                break
+            if count == 0:
+                first_capital = _capitalised(word)
+            count += 1
+            end = m.end() - (2 if _POSS.search(word) else 0)
+            if end != m.end() or count == 3:
+                break  # a possessive ends the name: "Mr Patel's landlord"
         gap = re.match(r"[ \t]+", text[m.end():])
         if not gap:
             break
         pos = m.end() + gap.end()
     return (start, end) if end else None
+
+
+def _adjectival_named(before: str) -> bool:
+    """"named" ending ``before`` is an adjective unless a word for a person precedes it."""
+    m = _ADJECTIVAL_CUE.search(before)
+    return bool(m) and m.group(1).lower() not in _PERSON_NOUNS | {"someone", "somebody", "guy", "bloke", "one"}
 
 
 def _find_names(text: str, allow: Allowlist, out: List[Span]) -> None:
@@ -398,10 +477,11 @@ def _find_names(text: str, allow: Allowlist, out: List[Span]) -> None:
         first, before = tok.group(0), text[max(0, start - 40):start]
         if strong:
             if not _capitalised(first) and (_STRONG_LOWER_STOP.search(first.lower())
-                                            or _ADJECTIVAL_CUE.search(before)):
+                                            or _adjectival_named(before)):
                 continue
-        elif not (_capitalised(first) or (_ROLE_LOWER.search(before) and (
-                first.lower() in _ED_NAMES or not _LOWER_STOP_SUFFIX.search(first.lower())))):
+        elif not (_capitalised(first) or _in_lexicon(first, allow) or (_ROLE_LOWER.search(before) and (
+                _POSS.sub("", first).lower() in _ED_NAMES
+                or not _LOWER_STOP_SUFFIX.search(_POSS.sub("", first).lower())))):
             continue
         lower_pair = not strong and not _capitalised(first)  # "res sarah wisniewska": two lower-case words
         span = _name_at(text, start, allow, strong=strong or lower_pair)
@@ -421,10 +501,241 @@ def _find_names(text: str, allow: Allowlist, out: List[Span]) -> None:
         if _confident_pair(m, allow):
             last = 3 if m.group(3) and _is_name_word(m.group(3), allow) and not _POSS.search(m.group(2)) else 2
             end = m.end(last) - (2 if _POSS.search(m.group(last)) else 0)
-            out.append(("NAME", m.start(), end))
+            if not _institution_name(text, m.start(), end):  # "Mary Seacole House", "Queen Elizabeth Hospital"
+                out.append(("NAME", m.start(), end))
             pos = m.end()
         else:
             pos = m.start(2)
+    _find_lexicon_names(text, allow, out)
+    _find_name_lists(text, allow, out)
+    _find_initials(text, allow, out)
+    _find_aged(text, allow, out)
+    _find_word_names_opening(text, allow, out)
+    _find_subject_names(text, allow, out)
+    _find_relation_subject(text, allow, out)
+    _extend_name_lists(text, allow, out)
+
+
+def _surname_end(text: str, end: int, capital: bool, allow: Allowlist) -> int:
+    """Where a name that ends at ``end`` really ends, taking in a surname that follows it in the
+    same case ("Kofi Mensah", "shahida khatun", "Maria de Souza", "Nguyen Van Minh")."""
+    pos, particles = end, 0
+    for _ in range(4):
+        gap = re.match(r"[ \t]+", text[pos:])
+        m = gap and _NAME_TOKEN_RE.match(text, pos + gap.end())
+        if not m or text[pos - 2:pos] in ("'s", "’s"):
+            break
+        word = m.group(0)
+        key = _POSS.sub("", word).lower()
+        if key in _PARTICLES and particles < 2 and not _POSS.search(word):
+            particles += 1
+            pos = m.end()
+            continue  # kept only if a surname follows
+        if (_capitalised(word) != capital or key in allow.not_names or key in allow.term_words
+                or key in _PERSON_NOUNS or re.fullmatch(_STREET_TYPES, key, re.I)
+                or (not capital and _LOWER_STOP_SUFFIX.search(key) and not _in_lexicon(word, allow))):
+            break
+        end = pos = m.end() - (2 if _POSS.search(word) else 0)
+        particles = 0
+        if pos != m.end():
+            break  # "Kofi Mensah's landlord"
+    return end
+
+
+def _institution_name(text: str, start: int, end: int) -> bool:
+    """"St Mary's church", "Mary Seacole House": a person's name used for a place or service."""
+    return bool(_INSTITUTION_BEFORE.search(text[max(0, start - 12):start])
+                or _INSTITUTION_NEXT.match(text, end))
+
+
+def _find_lexicon_names(text: str, allow: Allowlist, out: List[Span]) -> None:
+    """A known given name, in any case and with no cue ("kwame and his partner", "Hodan needs
+    help"), plus the surname after it. Not inside an email or web address."""
+    for m in _NAME_TOKEN_RE.finditer(text):
+        word = m.group(0)
+        if not _in_lexicon(word, allow) or re.search(r"[\w@./\[]$", text[:m.start()]):
+            continue
+        if re.match(r"[@/]|\.\w", text[m.end():]):
+            continue  # "ali.khan@", "www.kemi..."
+        end = m.end() - (2 if _POSS.search(word) else 0)
+        end = _surname_end(text, end, _capitalised(word), allow)
+        if not _institution_name(text, m.start(), end):
+            out.append(("NAME", m.start(), end))
+
+
+def _name_like(word: str, allow: Allowlist) -> bool:
+    """Could be a name in a list or before an age: not a common word, service, place or person word."""
+    key = _POSS.sub("", word).lower()
+    if len(key) < 2 or key in allow.not_names or key in allow.term_words or key in _PERSON_NOUNS:
+        return False
+    if word.isupper():
+        return False
+    return _capitalised(word) or _in_lexicon(word, allow) or not _LOWER_STOP_SUFFIX.search(key)
+
+
+# "kids are amira, yusuf and zain", "her children are Ifrah, Ayaan and Mohamed", "kids: Oliwia 7, Zuzanna 4"
+_LIST_CUE = re.compile(
+    r"\b(?:kids|children|sons|daughters|boys|girls|grandkids|grandchildren|twins)['’]?s?"
+    r"(?P<names>[ \t]+names?)?(?:[ \t]+(?P<are>are|were|r|called|named)|[ \t]*(?P<colon>:))?[ \t]+", re.I)
+_LIST_ITEM = re.compile(r"(%s)(?:[ \t]*\(?(\d{1,2})\)?(?![\w%%]))?" % _NAME_TOKEN)
+_LIST_SEP = re.compile(r"[ \t]*(?:,[ \t]*(?:and|&)?|&|\band\b)[ \t]*", re.I)
+
+
+def _find_name_lists(text: str, allow: Allowlist, out: List[Span]) -> None:
+    """Names listed after "kids are" and the like. Lower-case lists ("kids are cold and hungry")
+    are taken only when the cue says names, or some item is a known name or has an age, or there
+    are three or more of them ("kids are nimo, salman and hawo")."""
+    for cue in _LIST_CUE.finditer(text):
+        if not (cue.group("names") or cue.group("are") or cue.group("colon")):
+            continue
+        items, pos = [], cue.end()
+        while True:
+            m = _LIST_ITEM.match(text, pos)
+            if not m or not _name_like(m.group(1), allow):
+                break
+            sep = _LIST_SEP.match(text, m.end())
+            if sep or re.match(r"[ \t]*(?:[.;:!?)\n]|$)", text[m.end():]):
+                items.append(m)  # one word per item: "children: infant feeding, ..." is no list
+            if not sep:
+                break
+            pos = sep.end()
+        if not items:
+            continue
+        words = [m.group(1) for m in items]
+        strong = cue.group("names") or cue.group("colon") or (cue.group("are") or "").lower() in ("called", "named")
+        if (strong or all(_capitalised(w) for w in words) or any(m.group(2) for m in items)
+                or any(_in_lexicon(w, allow) for w in words) or len(words) >= 3):
+            for m in items:
+                out.append(("NAME", m.start(1), m.end(1) - (2 if _POSS.search(m.group(1)) else 0)))
+
+
+# "J. Okafor", "S. Begum": an initial with its full stop, then a Capitalised surname
+_INITIAL = re.compile(r"(?<![\w.])[A-Z]\.[ \t]?(%s)" % _CAP_WORD_NO_APOS)
+# "rating of D to G. Low-income ...", "Plan B. Then": a grade or an option, not an initial
+_NOT_INITIAL_BEFORE = re.compile(r"\b(?:to|or|and|grade|grades|band|rating|class|type|plan|option|part|"
+                                 r"section|schedule|appendix|annex|block|flat|vitamin|category|level)[ \t]+$", re.I)
+
+
+def _find_initials(text: str, allow: Allowlist, out: List[Span]) -> None:
+    for m in _INITIAL.finditer(text):
+        word = m.group(1)
+        if _NOT_INITIAL_BEFORE.search(text[max(0, m.start() - 12):m.start()]) or re.search(r"-[a-z]", word):
+            continue
+        if _is_name_word(word, allow) and word.lower() not in _PERSON_NOUNS \
+                and not re.fullmatch(_STREET_TYPES, word, re.I):
+            out.append(("NAME", m.start(), _surname_end(text, m.end(1), True, allow)))
+
+
+# "emeka, 45, rough sleeping", "Anh is 15 and not in school", "Desmond (72)": a word opening a
+# sentence or clause, then an age.
+_AGED = re.compile(
+    r"(?:^|(?<=[.!?;,\n]))[ \t]*(?P<name>%s)(?:[ \t]*,[ \t]*|[ \t]+is[ \t]+|[ \t]*\([ \t]*)"
+    r"(?:aged[ \t]+)?\d{1,2}(?:[ \t]*(?:yo|y/o|yrs?|years?(?:[ \t]+old)?))?[ \t]*(?:[,)]|$|\band\b)" % _NAME_TOKEN,
+    re.I | re.M)
+
+
+def _find_aged(text: str, allow: Allowlist, out: List[Span]) -> None:
+    for m in _AGED.finditer(text):
+        word = m.group("name")
+        if _name_like(word, allow) and word.lower() not in _NOT_AGED:
+            out.append(("NAME", m.start("name"), m.end("name")))
+
+
+# "Grace needs a food parcel", "Rose came in": a name that is also a word, opening a sentence,
+# then a verb used of people. Only for _WORD_NAMES: "Will ring back" has no such verb.
+_WORD_NAME_OPENING = re.compile(
+    r"(?:^|(?<=[.!?;\n])[ \t]*)(%s)(?=[ \t]+(?:needs|wants|came|comes|keeps|lives|works|lost|got|has|is|was|"
+    r"rang|phoned|called|said|says|told|asked|texted|emailed|and[ \t]+(?:her|his|their))\b)" % _CAP_WORD_NO_APOS)
+
+
+def _find_word_names_opening(text: str, allow: Allowlist, out: List[Span]) -> None:
+    for m in _WORD_NAME_OPENING.finditer(text):
+        if m.group(1).lower() in _WORD_NAMES and m.group(1).lower() not in allow.term_words:
+            if not re.match(r"[ \t]+(?:is|was)[ \t]+(?:it|this|that|there|not|a|an|the)\b", text[m.end():], re.I):
+                out.append(("NAME", m.start(1), m.end(1)))
+
+
+# A sentence whose subject is a person: "rukhsana and her daughter ...", "Przemek lost his job",
+# "Audrius and Jurga, 2 kids". The subject word must not be a word for a person, a service or a
+# common word (allow-list), nor end like an institution ("Nursery lost her form" stays).
+_SUBJECT_VERBS = (r"lost|took|left|got|hit|wants|needs|brought|sent|gave|keeps|kept|told|asked|moved|broke|"
+                  r"threw|missed|paid|owes|visits|visited|helps|helped|applied|sold|spent|changed")
+_SUBJECT = re.compile(
+    r"(?:^|(?<=[.!?;\n]))[ \t]*(?P<a>%s)(?:"
+    r"[ \t]+and[ \t]+(?:her|his|their)\b"
+    r"|[ \t]+(?:%s)[ \t]+(?:her|his|their)\b"
+    r"|[ \t]+(?:and|&)[ \t]+(?P<b>%s)(?=[ \t]*,[ \t]*\d|[ \t]+(?:both|share|live|are|have|need|want)\b))"
+    % (_NAME_TOKEN, _SUBJECT_VERBS, _CAP_WORD_NO_APOS), re.I)
+_INSTITUTION_WORD = re.compile(r"(?:%s|hospital|hospice|centre|center|trust|foundation|school|college|academy|ward|"
+                               r"unit|clinic|surgery|practice|library|hall|nursery|hostel|reception|security|"
+                               r"agency|company|firm|office|bank|church|mosque|charity|shop)$" % _STREET_TYPES, re.I)
+
+
+def _subject_word(word: str, allow: Allowlist, capital_only: bool) -> bool:
+    if capital_only and not _capitalised(word):
+        return False
+    return (_name_like(word, allow) and not _INSTITUTION_WORD.match(word.lower())
+            and not _PLURAL.search(word) and (_capitalised(word) or not _LOWER_STOP_SUFFIX.search(word.lower())))
+
+
+def _find_subject_names(text: str, allow: Allowlist, out: List[Span]) -> None:
+    for m in _SUBJECT.finditer(text):
+        pair = m.group("b") is not None
+        if not _subject_word(m.group("a"), allow, capital_only=pair):
+            continue
+        if pair:
+            if not _subject_word(m.group("b"), allow, capital_only=True):
+                continue
+            out.append(("NAME", m.start("b"), m.end("b")))
+        out.append(("NAME", m.start("a"), m.end("a")))
+
+
+# "neighbour florica keeps shouting", "partner nikola took her phone": a lower-case word after a
+# bare word for a person, when a verb shows it is the subject.
+_RELATION_SUBJECT = re.compile(
+    r"\b(?:husband|wife|partner|boyfriend|girlfriend|neighbour|son|daughter|brother|sister|mum|dad|"
+    r"uncle|aunt|auntie|cousin|nephew|niece|grandson|granddaughter|friend)[ \t]+"
+    r"(?P<name>[a-z][^\W\d_]+)[ \t]+(?:keeps|took|works|said|says|rang|called|came|left|hit|has|is|was|wants|"
+    r"needs|lives|stays|shouted|threatened|pays|does|won't|wont|can't|cant|doesn't|doesnt|never|also|"
+    r"always|just)\b")
+
+
+def _find_relation_subject(text: str, allow: Allowlist, out: List[Span]) -> None:
+    for m in _RELATION_SUBJECT.finditer(text):
+        word = m.group("name")
+        if _name_like(word, allow) and not _LOWER_STOP_SUFFIX.search(word) and word not in _COMMON_AFTER_RELATION:
+            out.append(("NAME", m.start("name"), m.end("name")))
+
+
+# words that follow a word for a person without being a name ("partner visa is", "son often says")
+_COMMON_AFTER_RELATION = frozenset("often opposite upstairs downstairs next door who that which then now still "
+                                   "here there abroad too currently recently visa agency organisation org "
+                                   "charity".split())
+
+
+_AND = re.compile(r"[ \t]+(?:and|&)[ \t]+", re.I)
+
+
+def _extend_name_lists(text: str, allow: Allowlist, out: List[Span]) -> None:
+    """"Fatou and Mariama": a Capitalised word joined by "and" to a one-word name already found is
+    a name too. Only one-word names: "Modern Slavery & Exploitation" is a service, and prose lists
+    ("Paris Smith, Menzies") are not people. Known names are found anyway, in any position."""
+    todo = [sp for sp in out if sp[0] == "NAME" and _NAME_TOKEN_RE.fullmatch(text, sp[1], sp[2])]
+    seen = {(s, e) for _, s, e in todo}
+    while todo:
+        _, _, end = todo.pop()
+        sep = _AND.match(text, end)
+        m = sep and _NAME_TOKEN_RE.match(text, sep.end())
+        if not m:
+            continue
+        word = m.group(0)
+        if not (_is_name_word(word, allow) and word.lower() not in _PERSON_NOUNS):
+            continue
+        stop = _surname_end(text, m.end() - (2 if _POSS.search(word) else 0), _capitalised(word), allow)
+        if (m.start(), stop) not in seen and not _institution_name(text, m.start(), stop):
+            seen.add((m.start(), stop))
+            out.append(("NAME", m.start(), stop))
+            todo.append(("NAME", m.start(), stop))
 
 
 def _is_name_word(word: str, allow: Allowlist) -> bool:

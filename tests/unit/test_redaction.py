@@ -244,3 +244,54 @@ def test_held_out_sets_stay_above_their_floor_and_keep_every_service_word():
     report = evaluate(items)
     assert report["overall"]["recall"] >= HOLDOUT_FLOOR
     assert report["protected_removed"] == []
+
+
+# ---------------------------------------------------------------- names without the usual cues (2026-12)
+@pytest.mark.parametrize("text, expected", [
+    # a known given name, any case, no cue, with the surname after it
+    ("kwame and his partner abena both lost their jobs", "[NAME] and his partner [NAME] both lost their jobs"),
+    ("spoke to shahida khatun re PIP", "spoke to [NAME] re PIP"),
+    ("Hodan needs help with the gas", "[NAME] needs help with the gas"),
+    # lists of children after a cue
+    ("kids are amira, yusuf and zain", "kids are [NAME], [NAME] and [NAME]"),
+    ("kids: Oliwia 7, Zuzanna 4", "kids: [NAME] 7, [NAME] 4"),
+    ("kids are nimo, salman and hawo", "kids are [NAME], [NAME] and [NAME]"),
+    # a person word, then is/was; ordinary words that are names after a cue
+    ("mum is Luana, dad is Thiago", "mum is [NAME], dad is [NAME]"),
+    ("her son Will does her shopping", "her son [NAME] does her shopping"),
+    ("Grace needs a food parcel", "[NAME] needs a food parcel"),
+    # particles, initials, ages, subjects of a sentence
+    ("client Maria de Souza works nights", "client [NAME] works nights"),
+    ("Mrs van der Berg's son", "Mrs [NAME]'s son"),
+    ("mrs tran thi lan needs help", "mrs [NAME] needs help"),
+    ("J. Okafor from flat 9 rang", "[NAME] from flat 9 rang"),
+    ("emeka, 45, rough sleeping", "[NAME], 45, rough sleeping"),
+    ("Przemek lost his job", "[NAME] lost his job"),
+    ("neighbour florica keeps shouting", "neighbour [NAME] keeps shouting"),
+    ("a lady named fatma came in", "a lady named [NAME] came in"),
+])
+def test_names_without_the_usual_cues(text, expected):
+    assert redact_text(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "will call back tomorrow, hope she is ok",
+    "Will ring back later",
+    "Grace period on the rent",
+    "kids are cold and hungry",
+    "kids are sick, tired and hungry",
+    "children: infant feeding and parenting",
+    "on a partner visa",
+    "the named account holder",
+    "with named suppliers excluded",
+    "food bank at St Mary's church",
+    "Queen Elizabeth Hospital",
+    "EPC rating D to G. Low-income homes",
+    "Nursery lost her form",
+    "mum is polish and dad is nigerian",
+    "neighbour upstairs keeps banging",
+    "Marie Curie and Macmillan both do grants",
+    "Modern Slavery & Exploitation Helpline",
+])
+def test_ordinary_words_and_services_are_not_taken_for_names(text):
+    assert redact(text).spans == []

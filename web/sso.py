@@ -103,17 +103,28 @@ def unseal(secret: bytes, value: str | None, max_age: int = 600) -> dict:
 
 
 class OidcClient:
+    # the discovery document and the signing keys are read again after this long, so a
+    # provider that moves an endpoint or rotates its keys is followed without a restart
+    # (an unknown key id also refreshes the keys at once, in ``finish``)
+    CACHE_SECONDS = 6 * 3600
+
     def __init__(self, settings: SsoSettings, transport: httpx.AsyncBaseTransport | None = None):
         self.s = settings
         self._transport = transport
         self._metadata: dict | None = None
+        self._metadata_at = 0.0
         self._keys = None
+        self._keys_at = 0.0
+        self.clock = time.monotonic
+
+    def _stale(self, at: float) -> bool:
+        return self.clock() - at > self.CACHE_SECONDS
 
     def _http(self) -> httpx.AsyncClient:
         return httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=3.0), transport=self._transport)
 
     async def metadata(self) -> dict:
-        if self._metadata is None:
+        if self._metadata is None or self._stale(self._metadata_at):
             url = f"{self.s.issuer}/.well-known/openid-configuration"
             try:
                 async with self._http() as http:
@@ -124,19 +135,20 @@ class OidcClient:
                 raise SsoError(f"cannot read the provider's discovery document at {url}: {exc}") from exc
             if meta.get("issuer", "").rstrip("/") != self.s.issuer:
                 raise SsoError(f"the discovery document names issuer {meta.get('issuer')!r}, not {self.s.issuer!r}")
-            self._metadata = meta
+            self._metadata, self._metadata_at = meta, self.clock()
         return self._metadata
 
     async def key_set(self, refresh: bool = False):
         from joserfc.jwk import KeySet
 
-        if self._keys is None or refresh:
+        if self._keys is None or refresh or self._stale(self._keys_at):
             meta = await self.metadata()
             try:
                 async with self._http() as http:
                     r = await http.get(meta["jwks_uri"])
                     r.raise_for_status()
                     self._keys = KeySet.import_key_set(r.json())
+                    self._keys_at = self.clock()
             except (httpx.HTTPError, ValueError, KeyError) as exc:
                 raise SsoError(f"cannot read the provider's signing keys: {exc}") from exc
         return self._keys

@@ -101,3 +101,27 @@ def test_an_sso_account_cannot_get_a_local_password(tmp_path):
         with pytest.raises(auth.SsoAccountError, match="already called"):
             auth.add_user(db, "terry", "trainer", "a long enough passphrase 2")
             auth.sso_user(db, "https://idp.example sub-2", "terry", "worker")
+
+
+def test_the_discovery_document_is_read_again_after_the_cache_time():
+    """A provider that moves an endpoint or rotates keys is followed without a restart."""
+    import asyncio
+
+    import httpx
+
+    reads = []
+
+    def handler(request):
+        reads.append(str(request.url))
+        return httpx.Response(200, json={"issuer": "https://idp.example", "jwks_uri": "https://idp.example/jwks"})
+
+    client = OidcClient(SsoSettings(issuer="https://idp.example", client_id="app", role_map=MAP),
+                        transport=httpx.MockTransport(handler))
+    clock = [1000.0]
+    client.clock = lambda: clock[0]
+    asyncio.run(client.metadata())
+    asyncio.run(client.metadata())
+    assert len(reads) == 1
+    clock[0] += OidcClient.CACHE_SECONDS + 1
+    asyncio.run(client.metadata())
+    assert len(reads) == 2

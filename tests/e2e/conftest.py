@@ -90,3 +90,16 @@ def stack(tmp_path_factory):
     s = start_stack(tmp_path_factory.mktemp("stack"))
     yield s
     stop_stack(s)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One Chromium per test module (the Debian package, never a download)."""
+    from playwright.sync_api import sync_playwright
+
+    from web.testing import launch_chromium
+
+    with sync_playwright() as p:
+        b = launch_chromium(p)
+        yield b
+        b.close()

@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from knowledge_base.loader import load_content
 from knowledge_base.present import answer_fields
 from web.app import create_app
 from web.config import WebSettings
-from web.testing import LiveServer, StubRasa, add_user, collect_page_errors, launch_chromium
+from web.testing import LiveServer, StubRasa, add_user, collect_page_errors
 
 pytestmark = pytest.mark.slow
 
@@ -68,14 +68,6 @@ def server(tmp_path_factory, cards):
     with StubRasa(respond) as rasa, LiveServer(create_app(rasa_url=rasa.url, settings=WebSettings(data_dir=data))) as srv:
         srv.data_dir = data
         yield srv
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        b = launch_chromium(p)
-        yield b
-        b.close()
 
 
 @pytest.fixture

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from web.testing import add_user, collect_page_errors, launch_chromium
+from web.testing import add_user, collect_page_errors
 
 pytestmark = pytest.mark.slow
 
@@ -28,14 +28,6 @@ def web(stack):
     add_user(stack.data_dir, NAME, "worker", PASSWORD)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return stack.web
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        b = launch_chromium(p)
-        yield b
-        b.close()
 
 
 @pytest.fixture

@@ -16,13 +16,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from common.paths import ROOT
 from web.app import create_app
 from web.config import WebSettings
 from web.sso import OidcClient, SsoError, SsoSettings
-from web.testing import LiveServer, StubRasa, collect_page_errors, free_port, launch_chromium
+from web.testing import LiveServer, StubRasa, collect_page_errors, free_port
 
 pytestmark = pytest.mark.slow
 
@@ -109,14 +109,6 @@ def world(tmp_path_factory):
         for s in reversed(stack):
             s.__exit__(None, None, None)
         provider.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        b = launch_chromium(p)
-        yield b
-        b.close()
 
 
 @pytest.fixture

@@ -124,7 +124,10 @@ def load_allowlist(path: Path = ALLOWLIST_PATH) -> Allowlist:
                    key=len, reverse=True)
     terms_re = (re.compile(r"(?<!\w)(?:%s)(?!\w)" % "|".join(re.escape(t) for t in terms), re.I)
                 if terms else None)
-    words = {w.lower() for t in terms for w in re.findall(r"[^\W\d_]+", t) if len(w) > 1}
+    # a given name inside a protected term ("CLR James" library) protects the term where it
+    # appears; it does not stop "James" being a name everywhere else
+    words = {w.lower() for t in terms for w in re.findall(r"[^\W\d_]+", t)
+             if len(w) > 1 and _fold(w) not in _FIRST_NAMES}
     return Allowlist(
         numbers=frozenset(_digits(str(n)) for n in data.get("phone_numbers") or []),
         number_prefixes=tuple(str(p) for p in data.get("keep_number_prefixes") or []),
@@ -142,16 +145,30 @@ _EMAIL = re.compile(r"(?<![\w.+-])[\w.+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 # are redacted too: a typo or a made-up example next to a real name still identifies.
 _NI = re.compile(r"(?<![\w])[A-Z]{2}[ -]?\d{2}[ -]?\d{2}[ -]?\d{2}[ -]?[A-D](?![\w])", re.I)
 # bank details: a sort code or an account number after its cue
-_SORT_CODE = re.compile(r"\b(?:sort\s*code|s/c)\s*(?:is)?\s*[:\-]?\s*(\d{2}[ -]?\d{2}[ -]?\d{2})(?![\w])", re.I)
+_SORT_CODE = re.compile(r"\b(?:sort\s*code|s/c)\s*(?:is)?\s*[:\-]?\s*(\d{2}[ -]?\d{2}[ -]?\d{2})(?![\w])"
+                        # shorthand cues ("sort 60-83-71", "sc 09-01-28"): only the hyphenated NN-NN-NN shape
+                        r"|\b(?:sort|sc)\s*(?:is)?\s*[:\-]?\s*(\d{2}-\d{2}-\d{2})(?![\w])(?!-\d)", re.I)
 _ACCOUNT = re.compile(r"\b(?:bank\s+)?(?:account|acct|acc|a/c)\s*(?:no|number|num)?\.?\s*(?:is)?\s*[:#]?\s*"
                       r"(\d{4}[ -]?\d{4})(?![\w])(?![ -]\d)", re.I)
 # references that identify a person: passport, BRP (two letters, seven digits), Home Office,
 # UC, council tax, housing and case references: a token with 5+ digits after its cue
 _BRP = re.compile(r"(?<![\w])[A-Z]{2}\d{7}(?![\w])", re.I)
 _REF = re.compile(r"\b(?:passport|brp|home\s+office|ho|ukvi|uan|ref(?:erence)?|claim|case|customer|tenancy|"
-                  r"rent|council\s+tax|ctax|ct|uc|housing|application|booking|account|acc)"
-                  r"\s*(?:ref(?:erence)?|no|number|num|id)?\.?\s*(?:is)?\s*[:#]?\s*"
-                  r"([A-Z0-9][A-Z0-9/\-]*\d[A-Z0-9/\-]*(?:[ ]\d+)*)(?![\w])", re.I)
+                  r"rent|council\s+tax|ctax|ct|uc|housing|application|booking|account|acct|acc|a/c)"
+                  r"\s*(?:reg(?:ister|istration)?\s*)?(?:ref(?:erence)?|no|number|num|id)?\.?\s*(?:is)?\s*[:#]?\s*"
+                  # an upper-case scheme prefix before the number: "HB 4471902", "CAD 4471/03DEC"
+                  r"((?:(?-i:[A-Z]{1,4})[ ](?=\d))?[A-Z0-9][A-Z0-9/\-]*\d[A-Z0-9/\-]*(?:[ ]\d+)*)(?![\w])", re.I)
+# any letters-and-digits token of 6+ characters after a word that announces a number
+# ("housing reg number HR-773310", "claim no AB12CD34"): letters AND digits, so a phone stays a phone
+_CUED_CODE = re.compile(r"(?<![\w/.\-])(?P<cue>ref(?:erence)?|number|no|num|claim|case|id)\b\.?"
+                        r"(?:[ \t]+is)?(?:[ \t]*[:#][ \t]*|[ \t]+)"
+                        r"((?=[A-Z0-9/\-]*[A-Z])(?=(?:[A-Z/\-]*\d){2})[A-Z0-9][A-Z0-9/\-]{4,18}[A-Z0-9])(?![\w/.@])", re.I)
+# a number for a thing, not a person ("gas meter no 7Y8K-2213", "serial number", "model no")
+_THING_BEFORE_CUE = re.compile(r"\b(?:meter|serial|model|part|product|item|flight|train|bus|route|vehicle|"
+                               r"reg(?:istration)?\s+plate|form|section|page|room|policy\s+wording)[ \t]*$", re.I)
+# eVisa / right-to-work share codes: three groups of three letters or digits after "share code"
+_SHARE_CODE = re.compile(r"\bshare\s*code\s*(?:is)?\s*[:\-]?\s*"
+                         r"((?=[A-Z0-9 \-]*\d)[A-Z0-9]{3}[ \-]?[A-Z0-9]{3}[ \-]?[A-Z0-9]{3})(?![\w])", re.I)
 _TEN_DIGITS = re.compile(r"(?<![\w+])\d{3}[ -]?\d{3}[ -]?\d{4}(?![\w])")
 _PHONE = re.compile(
     r"(?<![\w+])(?:(?:\+|00)\s?44\s?(?:\(0\)\s?)?\(?|\(0(?=\d{2,4}\))|0)[1-9](?:[\s\-.)]{0,2}\d){8,9}(?!\d)")
@@ -195,6 +212,8 @@ _FLAT_BUILDING = re.compile(
     r"(?<![\w])(?:flat|flt|apt|apartment)\.?\s*\d+[a-z]?\b,?\s+(?:of\s+)?(?P<words>(?:%s\s+){1,3}?)"
     r"(?:house|court|tower|lodge|mansions|buildings|point|estate)\b" % _ADDR_WORD, re.I)
 _STREET_TYPE_NEXT = re.compile(r"[ \t]+(?:%s)\b\.?" % _STREET_TYPES, re.I)
+# "88 Stoke Newington High Street flat b": the flat after the street
+_FLAT_AFTER = re.compile(r"[ \t]*,?[ \t]*(?:flat|flt|apt|apartment)\.?[ \t]*(?:\d{1,4}[a-z]?|[a-z])(?![\w'’\-/])", re.I)
 _ADDR_STOP = {"on", "in", "at", "the", "to", "of", "for", "and", "from", "near", "by", "off", "a",
               "days", "day", "weeks", "week", "months", "month", "years", "year", "kids", "children",
               "times", "hours", "mins", "minutes", "pounds", "quid", "people", "bed", "bedroom",
@@ -211,6 +230,12 @@ _STRONG_CUE = re.compile(
     r"mr|mrs|ms|miss|mx|dr|mister)\.?\s*[:\-]?\s+", re.I)
 # After these, a Capitalised word is a name ("her son Jamal", "spoke with Fatima").
 _ROLE_CUE = re.compile(
+    # a word for a person, then the name in brackets: "mum (Tanya)", "her partner (Dean)" (first,
+    # or the plain "mum " below would win and leave the bracket as the name)
+    r"\b(?:client|resident|tenant|caller|son|daughter|husband|wife|partner|boyfriend|girlfriend|ex|mum|"
+    r"mother|dad|father|brother|sister|nan|gran|grandson|granddaughter|nephew|niece|aunt|auntie|uncle|cousin|"
+    r"neighbour|carer|child|baby|kid|friend|perp|perpetrator|abuser|victim|landlord|landlady)['’]?s?[ \t]*"
+    r"\([ \t]*|"
     # "mum is Luana, dad is Thiago", "client is ali": a person word, then is/was (first, or the
     # plain "son " below would win and leave "is" as the name)
     r"(?:\b(?:client|resident|res|cust|customer|tenant|caller|son|daughter|husband|wife|partner|boyfriend|"
@@ -227,7 +252,8 @@ _ROLE_CUE = re.compile(
     r"it's|its|this\s+is|i'm|im|i\s+am|spoke\s+(?:to|with)|speaking\s+(?:to|with)|"
     r"talked\s+to|talking\s+to|visited|visiting|met|saw|supporting|helping|name|call|ring|"
     r"phone|text|email|tell|told|ask|asked|thank|remind|contact|contacted)\s*[:,\-]?\s+"
-    r"|\b(?:she|he|they)\s*\()", re.I)
+    r"|\b(?:she|he|they)\s*\("
+    r")", re.I)
 # After these, even a lower-case word is taken for a name ("his daughter sophie").
 _ROLE_LOWER = re.compile(
     r"(?:\b(?:my|her|his|their|your|our)\s+(?:client|resident|tenant|son|daughter|husband|wife|partner|boyfriend|girlfriend|ex|"
@@ -293,7 +319,8 @@ _PERSON_NOUNS = frozenset("""
 _INSTITUTION_NEXT = re.compile(
     r"(?:[ \t]+(?-i:[A-Z])[\w'’\-]*)?[ \t]+(?:%s|hospital|hospice|centre|center|trust|foundation|school|college|"
     r"academy|ward|unit|clinic|surgery|practice|library|hall|line|fund|project|society|association|"
-    r"church|mosque|primary|nursery|institute|university|medical|health|campus)\b" % _STREET_TYPES, re.I)
+    r"church|mosque|primary|nursery|institute|university|medical|health|campus|scheme|programme|helpline|"
+    r"(?-i:Act))\b" % _STREET_TYPES, re.I)
 # ... and so is one after a saint or a royal title ("St Mary's", "Queen Elizabeth Hospital").
 _INSTITUTION_BEFORE = re.compile(r"\b(?:st|saint|queen|king|prince|princess|duke|duchess)\.?[ \t]+$", re.I)
 _NOT_AGED = frozenset("flat room floor bus level year section part band stage page step tier zone ward bed unit "
@@ -346,10 +373,13 @@ def _find_numbers(text: str, allow: Allowlist, out: List[Span]) -> None:
             out.append(("EMAIL", m.start(), m.end()))
     for rx in (_SORT_CODE, _ACCOUNT):
         for m in rx.finditer(text):
-            out.append(("BANK", m.start(1), m.end(1)))
+            g = 1 if m.group(1) else 2
+            out.append(("BANK", m.start(g), m.end(g)))
     for m in _REF.finditer(text):
         if sum(ch.isdigit() for ch in m.group(1)) >= 5 and not _kept_number(m.group(1), allow):
             out.append(("REFERENCE", m.start(1), m.end(1)))
+    for m in _SHARE_CODE.finditer(text):
+        out.append(("REFERENCE", m.start(1), m.end(1)))
     for m in _BRP.finditer(text):
         out.append(("REFERENCE", m.start(), m.end()))
     for m in _NI.finditer(text):
@@ -377,6 +407,13 @@ def _find_numbers(text: str, allow: Allowlist, out: List[Span]) -> None:
         if " " not in m.group(0) and not (m.group(0).isupper() or m.group(0).islower()):
             continue  # "s17ZA" is a section of an Act
         out.append(("POSTCODE", m.start(), m.end()))
+    # last, so a shape found above keeps its own type ("ni no AB123456C" is an NI number)
+    found = list(out)
+    for m in _CUED_CODE.finditer(text):
+        s, e = m.start(2), m.end(2)
+        if (not _THING_BEFORE_CUE.search(text[max(0, m.start() - 25):m.start()])
+                and not any(s < fe and fs < e for _, fs, fe in found)):
+            out.append(("REFERENCE", s, e))
 
 
 def _kept_number(raw: str, allow: Allowlist) -> bool:
@@ -414,7 +451,9 @@ def _find_addresses(text: str, out: List[Span]) -> None:
             if any(w in _ADDR_STOP for w in words[1:]) or (words and words[0] in _ADDR_STOP - {"the"}):
                 continue
             more = _STREET_TYPE_NEXT.match(text, m.end())  # "73 Downs Park Road"
-            out.append(("ADDRESS", m.start(), more.end() if more else m.end()))
+            end = more.end() if more else m.end()
+            flat = _FLAT_AFTER.match(text, end)
+            out.append(("ADDRESS", m.start(), flat.end() if flat else end))
 
 
 def _capitalised(word: str) -> bool:
@@ -479,6 +518,8 @@ def _find_names(text: str, allow: Allowlist, out: List[Span]) -> None:
             if not _capitalised(first) and (_STRONG_LOWER_STOP.search(first.lower())
                                             or _adjectival_named(before)):
                 continue
+        elif not _capitalised(first) and len(_POSS.sub("", first)) < 2:
+            continue  # "tenant v scared": v is "very", not an initial
         elif not (_capitalised(first) or _in_lexicon(first, allow) or (_ROLE_LOWER.search(before) and (
                 _POSS.sub("", first).lower() in _ED_NAMES
                 or not _LOWER_STOP_SUFFIX.search(_POSS.sub("", first).lower())))):
@@ -513,6 +554,9 @@ def _find_names(text: str, allow: Allowlist, out: List[Span]) -> None:
     _find_word_names_opening(text, allow, out)
     _find_subject_names(text, allow, out)
     _find_relation_subject(text, allow, out)
+    _find_word_name_pairs(text, allow, out)
+    _find_lower_possessive_opening(text, allow, out)
+    _find_shared_surname(text, allow, out)
     _extend_name_lists(text, allow, out)
 
 
@@ -714,6 +758,62 @@ _COMMON_AFTER_RELATION = frozenset("often opposite upstairs downstairs next door
 
 
 _AND = re.compile(r"[ \t]+(?:and|&)[ \t]+", re.I)
+
+# "Will Thompson", "Grace Adeyemi": a given name that is also an ordinary word, Capitalised, then a
+# Capitalised surname. The surname must not be a common word, service, street or person word.
+_WORD_NAME_PAIR = re.compile(r"(?<![\w'’\-\[])(%s)[ \t]+(%s)(?![\w'’\-\]])" % (_CAP_WORD_NO_APOS, _CAP_TOKEN))
+
+
+def _find_word_name_pairs(text: str, allow: Allowlist, out: List[Span]) -> None:
+    for m in _WORD_NAME_PAIR.finditer(text):
+        first, last = m.group(1), m.group(2)
+        if first.lower() not in _WORD_NAMES or first.lower() in allow.term_words:
+            continue
+        key = _POSS.sub("", last).lower()
+        if (not _is_name_word(last, allow) or key in _PERSON_NOUNS or key in _WORD_NAMES
+                or re.fullmatch(_STREET_TYPES, key, re.I) or _PLURAL.search(key)
+                or _INSTITUTION_WORD.match(key)):
+            continue
+        end = m.end(2) - (2 if _POSS.search(last) else 0)
+        end = _surname_end(text, end, True, allow)
+        if not _institution_name(text, m.start(1), end):
+            out.append(("NAME", m.start(1), end))
+
+
+# "jamal's mum rang again": a lower-case possessive opening the message or a sentence, before a
+# word for a relative.
+_LOWER_POSSESSIVE_OPENING = re.compile(
+    r"(?:^|(?<=[.!?;\n]))[ \t]*(?P<name>[a-z][^\W\d_]+)['’]s[ \t]+(?:son|daughter|kids?|children|child|baby|"
+    r"husband|wife|partner|boyfriend|girlfriend|ex|mum|mother|dad|father|brother|sister|carer|nan|gran|"
+    r"grandson|granddaughter|nephew|niece|cousin|aunt|auntie|uncle|family)\b")
+
+
+def _find_lower_possessive_opening(text: str, allow: Allowlist, out: List[Span]) -> None:
+    for m in _LOWER_POSSESSIVE_OPENING.finditer(text):
+        word = m.group("name")
+        if (_name_like(word, allow) and (_in_lexicon(word, allow) or not _LOWER_STOP_SUFFIX.search(word))
+                and word not in _COMMON_AFTER_RELATION and not _INSTITUTION_WORD.match(word)):
+            out.append(("NAME", m.start("name"), m.end("name")))
+
+
+def _find_shared_surname(text: str, allow: Allowlist, out: List[Span]) -> None:
+    """"Olumide and Funmilayo Adebisi": a Capitalised first name joined by "and" to a found
+    first-name-and-surname shares that surname. The word must open a sentence or clause, or follow
+    a lower-case word, so a run of Capitalised services ("Tower Hamlets and ...") is left alone."""
+    for _, s, e in [sp for sp in out if sp[0] == "NAME"]:
+        if not re.search(r"[ \t]", text[s:e]):
+            continue  # only a name with a surname in it
+        m = re.search(r"(?:^|(?<=[\s(,;:.!?]))(%s)[ \t]+and[ \t]+$" % _CAP_WORD_NO_APOS, text[:s])
+        if not m:
+            continue
+        word = m.group(1)
+        prev = re.search(r"(\S+)[ \t]*$", text[:m.start(1)])
+        if prev and not re.search(r"[.!?:;(]$", prev.group(1)) and prev.group(1)[:1].isupper():
+            continue  # "Skills, Economy and Growth ...", "UKALA, Cherwell and North Kesteven": a list of titles
+        key = word.lower()
+        if (_is_name_word(word, allow) and key not in _PERSON_NOUNS and not _PLURAL.search(key)
+                and not _INSTITUTION_WORD.match(key) and not re.fullmatch(_STREET_TYPES, key, re.I)):
+            out.append(("NAME", m.start(1), m.end(1)))
 
 
 def _extend_name_lists(text: str, allow: Allowlist, out: List[Span]) -> None:

@@ -98,9 +98,9 @@ class SentenceTransformerEmbedder:
     9.6 -> 5.7 ms, vectors within cosine 0.98 of fp32, and search quality unchanged
     (``make eval``). ``fp32`` keeps the original arithmetic. The precision is part of
     ``model_id``, so an index is never queried with vectors of the other precision. int8
-    vectors depend slightly on the batch, so an int8 build re-embeds every text (0.7 s for
-    the shipped content) and the same content always gives the same index; fp32 reuses the
-    vectors of unchanged texts, the better choice for a catalogue of tens of thousands."""
+    vectors depend slightly on the batch, so a forced (or first) int8 build re-embeds every
+    text in fixed batches and the same content always gives the same index; an ordinary build
+    after an edit embeds only the new texts (``knowledge_base/index.py``)."""
 
     def __init__(self, model: str | None = None, batch_size: int = 16, expected_sha256: str | None = None,
                  precision: str | None = None):
@@ -116,8 +116,8 @@ class SentenceTransformerEmbedder:
         self._st = None
         self.dim = 384
         self.model_id = self.model if self.precision == "fp32" else f"{self.model}#{self.precision}"
-        # int8 scales activations per batch: a text's vector moves (cosine 0.96-0.99) with the
-        # texts batched beside it, so vectors are not cached one by one (knowledge_base/index.py)
+        # int8 scales activations per batch: a text's vector moves (cosine 0.93-0.99) with the
+        # texts batched beside it, so a forced build re-embeds everything (knowledge_base/index.py)
         self.batch_invariant = self.precision == "fp32"
 
     def _resolve(self) -> tuple[Path, str | None]:

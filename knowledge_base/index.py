@@ -8,10 +8,12 @@ Layout under the index folder (default ``var/index``, git-ignored)::
     builds/<fingerprint>/rows.json       item id of each vector row
     cache/<model>.npz                    embeddings by sha256 of the text (fp32 only)
 
-With the fp32 encoder ``build_index`` re-embeds only texts not already in the cache, so a
-one-item edit costs one item's encoding. The int8 encoder's vectors depend on the batch, so
-an int8 build re-embeds every text in fixed batches (0.7 s for the shipped content) and the
-same content always gives the same index.
+``build_index`` re-embeds only texts not already in the cache, so a one-item edit costs one
+item's encoding and is served within about a second. The int8 encoder's vectors depend
+slightly on the texts batched together (cosine 0.93-0.99), so for it a *forced* build
+(``kb build --force``, and every first build) re-embeds every text in fixed batches, sorted
+by length: the same content then always gives the same index. An ordinary build after an
+edit embeds only the new texts, in their own batch, and keeps the others' vectors.
 """
 
 from __future__ import annotations
@@ -111,16 +113,18 @@ def content_key(texts: list[str], rows: list[str], model_id: str) -> str:
     return h.hexdigest()[:20]
 
 
-def embed_with_cache(texts: list[str], embedder: Embedder, cache_dir: Path, progress: bool = True):
+def embed_with_cache(texts: list[str], embedder: Embedder, cache_dir: Path, progress: bool = True,
+                     canonical: bool = False):
     """Embed ``texts``, reusing cached vectors. Returns (vectors, n_embedded, seconds spent loading the model).
 
-    An embedder whose vectors depend on the other texts in a batch (``batch_invariant`` False:
-    the int8 encoder scales activations per batch) gets no cache: every build embeds every
-    text in the same order and batches, so the same content always gives the same index."""
+    ``canonical``: for an embedder whose vectors depend on the other texts in a batch
+    (``batch_invariant`` False: the int8 encoder scales activations per batch), ignore the
+    cache and embed every text in the same order and batches, so the same content always
+    gives the same index. Without it, only texts not in the cache are embedded (an edit)."""
     cache_dir.mkdir(parents=True, exist_ok=True)
     cache_file = cache_dir / f"{_safe(embedder.model_id)}.npz"
     cache: dict[str, np.ndarray] = {}
-    reuse = getattr(embedder, "batch_invariant", True)
+    reuse = getattr(embedder, "batch_invariant", True) or not canonical
     if reuse and cache_file.exists():
         with np.load(cache_file) as z:
             cache = {k: z[k] for k in z.files}
@@ -148,10 +152,10 @@ def embed_with_cache(texts: list[str], embedder: Embedder, cache_dir: Path, prog
                 bar.update(len(chunk))
         if bar:
             bar.close()
-        if reuse:
-            tmp = cache_file.with_suffix(".tmp.npz")
-            np.savez(tmp, **{k: cache[k] for k in set(keys) | set(cache)})
-            os.replace(tmp, cache_file)
+        tmp = cache_file.with_suffix(".tmp.npz")
+        kept = set(keys) if not getattr(embedder, "batch_invariant", True) else set(keys) | set(cache)
+        np.savez(tmp, **{k: cache[k] for k in kept})  # int8: only this build's vectors, so a forced build resets it
+        os.replace(tmp, cache_file)
     vectors = np.stack([cache[k] for k in keys]).astype("float32") if keys else np.zeros((0, embedder.dim), "float32")
     return vectors, len(missing), load
 
@@ -168,7 +172,9 @@ def build_index(content: Content, embedder: Embedder, index_dir: Path | None = N
     current = index_dir / "current"
     if not force and (target / "manifest.json").exists() and current.resolve() == target.resolve():
         return BuildReport(target, len(content.items), 0, 0, 0, 0.0, skipped=True)
-    vectors, embedded, load = embed_with_cache(texts, embedder, index_dir / "cache", progress=progress)
+    first = not (index_dir / "current" / "manifest.json").exists()
+    vectors, embedded, load = embed_with_cache(texts, embedder, index_dir / "cache", progress=progress,
+                                               canonical=force or first)
     tmp = index_dir / "builds" / f".{key}.tmp-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)

@@ -77,7 +77,7 @@ def test_index_build_is_incremental_and_swaps_atomically(content, tmp_path):
     assert (tmp_path / "current").is_symlink() and idx.manifest["items"] == len(content.items)
 
 
-def test_batch_dependent_embedder_re_embeds_everything_in_the_same_batches(content, tmp_path):
+def test_batch_dependent_embedder_re_embeds_everything_when_forced_and_only_edits_otherwise(content, tmp_path):
     class BatchDependent(FakeEmbedder):
         batch_invariant = False  # like the int8 encoder
 
@@ -94,7 +94,15 @@ def test_batch_dependent_embedder_re_embeds_everything_in_the_same_batches(conte
     forced = build_index(content, emb, tmp_path, progress=False, force=True)
     assert first.embedded == forced.embedded == first.vectors and forced.reused == 0
     assert emb.batches[: len(emb.batches) // 2] == emb.batches[len(emb.batches) // 2 :]
-    assert not list((tmp_path / "cache").glob("*.npz"))
+    # an edit (an ordinary build) embeds only the changed item's texts, in their own batch
+    from knowledge_base.loader import Content
+
+    changed = content.items[0].model_copy(update={"title": content.items[0].title + " (updated)"})
+    emb.batches.clear()
+    edited = build_index(Content(items=[changed, *content.items[1:]], terms=content.terms), emb, tmp_path,
+                         progress=False)
+    assert 0 < edited.embedded <= 6 and edited.reused == edited.vectors - edited.embedded
+    assert sum(len(b) for b in emb.batches) == edited.embedded
 
 
 def test_missing_index_is_a_clear_error(content, tmp_path):

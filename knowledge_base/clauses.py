@@ -39,14 +39,18 @@ def split_clauses(text: str, min_words: int = MIN_WORDS) -> list[str]:
 
 def search_with_clauses(search, text: str, filters=None, top_k: int = 3) -> dict:
     """``search.run(text)``'s result, with ``"clauses"``: the results for the message's
-    clauses when it has two or more (else ``[]``), from the same batch."""
+    clauses when it has two or more (else ``[]``), the clauses in one batch.
+
+    The whole message is encoded on its own, exactly as ``search.run`` (and every evaluation)
+    encodes it: the int8 encoder's vectors move with the texts batched beside them, and a
+    long message batched with its short clauses would also pad them all to its length."""
+    whole = search.run(text, filters, top_k=top_k)
     clauses = split_clauses(text)
     if len(clauses) < 2:
-        return {**search.run(text, filters, top_k=top_k), "clauses": []}
-    queries = [text, *clauses]
+        return {**whole, "clauses": []}
     run_many = getattr(search, "run_many", None)
-    outs = run_many(queries, filters, top_k=top_k) if run_many else [search.run(q, filters, top_k=top_k) for q in queries]
-    return {**outs[0], "clauses": outs[1:]}
+    outs = run_many(clauses, filters, top_k=top_k) if run_many else [search.run(q, filters, top_k=top_k) for q in clauses]
+    return {**whole, "clauses": outs}
 
 
 def second_need(search, text: str, first_hits: list, filters=None, clause_outs: list | None = None):

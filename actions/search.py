@@ -69,7 +69,7 @@ def requested_refresher(text: str) -> str | None:
 
 def search_for(text: str) -> dict[str, Any]:
     """The shipped search for a worker's message (borough named in it as a filter), with its
-    clauses' results under ``"clauses"`` for the second need (one batch, one encoder call)."""
+    clauses' results under ``"clauses"`` for the second need (the clauses in one batch)."""
     return search_with_clauses(get_search(), text, borough_filter(text), top_k=3)
 
 

@@ -38,7 +38,11 @@ class _Search:
     """Best item per clause, chosen by a word in it; all clauses searched in one call."""
 
     def __init__(self, best):
-        self.best, self.calls = best, 0
+        self.best, self.calls, self.singles = best, 0, []
+
+    def run(self, query, filters=None, top_k=3):
+        self.singles.append(query)
+        return self.run_many([query], filters, top_k)[0] | {"single": True}
 
     def run_many(self, queries, filters=None, top_k=1):
         self.calls += 1
@@ -54,17 +58,19 @@ def test_a_second_need_is_not_already_in_the_first_reply():
     assert second_need(search, text, [_hit("foodbank"), _hit("illegal-eviction")]) is None
 
 
-def test_the_message_and_its_clauses_are_searched_in_one_batch():
-    """search_with_clauses: one call for the whole message and its clauses (one encoder
-    call), and second_need uses those results without searching again."""
+def test_the_message_alone_then_its_clauses_in_one_batch():
+    """search_with_clauses: the whole message searched on its own, exactly as ``run`` (and
+    every evaluation) searches it, its clauses in one call (one encoder call); second_need
+    uses those results without searching again."""
     from knowledge_base.clauses import search_with_clauses
 
     search = _Search({"voucher": "foodbank", "locks": "illegal-eviction"})
     text = "res needs a food bank voucher today and also her landlord changed the locks"
     out = search_with_clauses(search, text)
-    assert search.calls == 1 and len(out["clauses"]) == 2 and out["hits"][0].id == "foodbank"
+    assert search.singles == [text] and out.get("single")
+    assert search.calls == 2 and len(out["clauses"]) == 2 and out["hits"][0].id == "foodbank"
     assert second_need(search, text, out["hits"], clause_outs=out["clauses"]).id == "illegal-eviction"
-    assert search.calls == 1
+    assert search.calls == 2
 
 
 def test_a_message_of_one_clause_is_one_plain_search(fake_search):

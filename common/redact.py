@@ -148,12 +148,15 @@ _NI = re.compile(r"(?<![\w])[A-Z]{2}[ -]?\d{2}[ -]?\d{2}[ -]?\d{2}[ -]?[A-D](?![
 _SORT_CODE = re.compile(r"\b(?:sort\s*code|s/c)\s*(?:is)?\s*[:\-]?\s*(\d{2}[ -]?\d{2}[ -]?\d{2})(?![\w])"
                         # shorthand cues ("sort 60-83-71", "sc 09-01-28"): only the hyphenated NN-NN-NN shape
                         r"|\b(?:sort|sc)\s*(?:is)?\s*[:\-]?\s*(\d{2}-\d{2}-\d{2})(?![\w])(?!-\d)", re.I)
-_ACCOUNT = re.compile(r"\b(?:bank\s+)?(?:account|acct|acc|a/c)\s*(?:no|number|num)?\.?\s*(?:is)?\s*[:#]?\s*"
+# "sort 309634 acc 01238845": six plain digits after the shorthand, only beside an account number
+_SORT_PLAIN = re.compile(r"\b(?:sort|sc)\s*[:\-]?\s*(\d{6})(?![\w])(?=[ \t,;/]*(?:and[ \t]+)?"
+                         r"(?:bank\s+)?(?:account|acct|acc|a/c|ac)\b)", re.I)
+_ACCOUNT = re.compile(r"\b(?:bank\s+)?(?:account|acct|acc|a/c|ac)\s*(?:no|number|num)?\.?\s*(?:is)?\s*[:#]?\s*"
                       r"(\d{4}[ -]?\d{4})(?![\w])(?![ -]\d)", re.I)
 # references that identify a person: passport, BRP (two letters, seven digits), Home Office,
 # UC, council tax, housing and case references: a token with 5+ digits after its cue
 _BRP = re.compile(r"(?<![\w])[A-Z]{2}\d{7}(?![\w])", re.I)
-_REF = re.compile(r"\b(?:passport|brp|home\s+office|ho|ukvi|uan|ref(?:erence)?|claim|case|customer|tenancy|"
+_REF = re.compile(r"\b(?:passport|brp|home\s+office|ho|ukvi|uan|ref(?:erence)?|claim|case|customer|tenancy|complaint|"
                   r"rent|council\s+tax|ctax|ct|uc|housing|application|booking|account|acct|acc|a/c)"
                   r"\s*(?:reg(?:ister|istration)?\s*)?(?:ref(?:erence)?|no|number|num|id)?\.?\s*(?:is)?\s*[:#]?\s*"
                   # an upper-case scheme prefix before the number: "HB 4471902", "CAD 4471/03DEC"
@@ -169,6 +172,15 @@ _THING_BEFORE_CUE = re.compile(r"\b(?:meter|serial|model|part|product|item|fligh
 # eVisa / right-to-work share codes: three groups of three letters or digits after "share code"
 _SHARE_CODE = re.compile(r"\bshare\s*code\s*(?:is)?\s*[:\-]?\s*"
                          r"((?=[A-Z0-9 \-]*\d)[A-Z0-9]{3}[ \-]?[A-Z0-9]{3}[ \-]?[A-Z0-9]{3})(?![\w])", re.I)
+# a police incident number: CAD, the log number, then the day and month ("CAD 4417/03DEC")
+_CAD = re.compile(r"(?<![\w/])(?:CAD[ \t]*(?:no\.?|number|ref)?[ \t]*[:#]?[ \t]*)?\d{2,5}/\d{1,2}[ \t]?(?:%s)(?![\w/])"
+                  % "jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec", re.I)
+# a scheme prefix, a year and a serial, with no cue: "COMP/2025/0412", "NRM/2025/008812"
+_SCHEME_YEAR_REF = re.compile(r"(?<![\w/\-])[A-Z]{2,6}[/\-](?:19|20)\d{2}[/\-]\d{3,8}(?![\w/\-])")
+# a share code read out away from its cue ("share code for Mr X (dob ...): HX9 4T2 7KP"): three
+# upper-case groups of three, letters and digits mixed, in a message that speaks of share codes
+_SHARE_CODE_SHAPE = re.compile(r"(?<![\w\-])((?=[A-Z0-9 \-]*\d)(?=[A-Z0-9 \-]*[A-Z])[A-Z0-9]{3}[ \-][A-Z0-9]{3}[ \-][A-Z0-9]{3})(?![\w\-])")
+_SHARE_CONTEXT = re.compile(r"\b(?:share\s*code|e-?visa|right\s+to\s+(?:rent|work))\b", re.I)
 _TEN_DIGITS = re.compile(r"(?<![\w+])\d{3}[ -]?\d{3}[ -]?\d{4}(?![\w])")
 _PHONE = re.compile(
     r"(?<![\w+])(?:(?:\+|00)\s?44\s?(?:\(0\)\s?)?\(?|\(0(?=\d{2,4}\))|0)[1-9](?:[\s\-.)]{0,2}\d){8,9}(?!\d)")
@@ -176,6 +188,12 @@ _PHONE = re.compile(
 _SHORT_PHONE = re.compile(r"(?<![\w+])(?<!\d[ -])\d{3,4}[ -]?\d{4}(?![\w])(?![ -]\d)")
 _PHONE_CUE = re.compile(r"(?:\b(?:tel|mob|mobile|phone|number|no|num|contact|call|ring|text|landline|on)"
                         r"\b\.?:?\s*(?:is|on)?\s*)$", re.I)
+_DIGIT_WORD = {"zero": "0", "oh": "0", "o": "0", "nought": "0", "one": "1", "two": "2", "three": "3",
+               "four": "4", "five": "5", "six": "6", "seven": "7", "eight": "8", "nine": "9"}
+_SPOKEN_DIGITS = re.compile(
+    r"(?<![\w])(?:(?:double|triple|treble)[ \t]+)?(?:zero|oh|nought|one|two|three|four|five|six|seven|eight|nine)"
+    r"(?:[ \t]*,?[ \t]+(?:(?:double|triple|treble)[ \t]+)?(?:zero|oh|o|nought|one|two|three|four|five|six|seven|"
+    r"eight|nine)){7,12}(?![\w])", re.I)
 _NHS_CUE = re.compile(r"\bnhs\b[^\n]{0,15}$", re.I)
 _POSTCODE = re.compile(r"(?<![\w])([A-Z]{1,2}\d[A-Z\d]?) ?(\d[ABD-HJLNP-UW-Z]{2})(?![\w])", re.I)
 _NOT_INWARD = {"st", "nd", "rd", "th", "am", "pm"}
@@ -192,7 +210,20 @@ _DATE = re.compile(
 # "dob 19610312": eight digits read as a date only right after a birth cue
 _COMPACT_DATE = re.compile(r"(?<![\w/.])(?P<y>(?:19|20)\d{2})(?P<m>\d{2})(?P<d>\d{2})(?![\w/])")
 _DOB_CUE = re.compile(r"(?:\b(?:dob|d\.o\.b|date of birth|born|birthday|bday|b\.day)\b\.?"
-                      r"(?:\s+(?:is|was|on|in))?\s*[:\-]?\s*)$", re.I)
+                      r"(?:\s+(?:is|was|on|in))?\s*[:\-]?\s*(?:the\s+)?)$", re.I)
+# dictated dates: "twenty first of january nineteen eighty two", "the 3rd of May nineteen fifty"
+_ORDINAL_WORDS = (r"(?:(?:twenty|thirty)[ \-])?(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth)"
+                  r"|tenth|eleventh|twelfth|thirteenth|fourteenth|fifteenth|sixteenth|seventeenth|eighteenth|"
+                  r"nineteenth|twentieth|thirtieth|thirty[ \-]first")
+_UNITS = r"one|two|three|four|five|six|seven|eight|nine"
+_TENS = r"twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety"
+_TEENS = r"ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen"
+_SPOKEN_YEAR = (r"(?:nineteen|twenty)[ \-]+(?:(?:%s)(?:[ \-]+(?:%s))?|%s|(?:oh|o|zero)[ \-]+(?:%s))"
+                r"|two[ \-]+thousand(?:[ \-]+(?:and[ \-]+)?(?:(?:%s)(?:[ \-]+(?:%s))?|%s|%s))?"
+                % (_TENS, _UNITS, _TEENS, _UNITS, _TENS, _UNITS, _TEENS, _UNITS))
+_SPOKEN_DATE = re.compile(
+    r"(?<![\w])(?:(?:%s|\d{1,2}(?:st|nd|rd|th)?)[ \t]+(?:of[ \t]+)?(?:%s)|(?:%s)[ \t]+(?:the[ \t]+)?(?:%s))"
+    r",?[ \t]+(?:%s)(?![\w])" % (_ORDINAL_WORDS, _MONTHS, _MONTHS, _ORDINAL_WORDS, _SPOKEN_YEAR), re.I)
 _EVENT_CUE = re.compile(r"\b(?:dated|date[ds]?|notice|letter|served|sent|since|from|until|till|by|"
                         r"before|after|expires?|expiry|deadline|hearing|appointment|appt|court|moved|"
                         r"started|start|ends?|ending|due|paid|payment|arrived|issued|received|on)\b"
@@ -211,6 +242,20 @@ _ADDRESS = re.compile(
 _FLAT_BUILDING = re.compile(
     r"(?<![\w])(?:flat|flt|apt|apartment)\.?\s*\d+[a-z]?\b,?\s+(?:of\s+)?(?P<words>(?:%s\s+){1,3}?)"
     r"(?:house|court|tower|lodge|mansions|buildings|point|estate)\b" % _ADDR_WORD, re.I)
+# a house number said in words, in a dictated note: "forty two Rushmore Road" (lower-case number,
+# Capitalised street, so "Three Mills Lane" and "one way street" are not taken)
+_SPOKEN_NUMBER = r"(?-i:(?:(?:%s)(?:[ \-](?:%s))?|%s|%s|a[ ]hundred(?:[ ]and[ ][a-z]+(?:[ \-][a-z]+)?)?))" % (
+    _TENS, _UNITS, _TEENS, _UNITS)
+_SPOKEN_ADDRESS = re.compile(
+    r"(?<![\w])%s[ \t]+(?P<words>(?:(?-i:[A-Z])[\w'’\-]*[ \t]+){1,3}?)(?-i:(?=[A-Z]))(?:%s)\b\.?"
+    % (_SPOKEN_NUMBER, _STREET_TYPES), re.I)
+# "2nd floor 30 Downs Park Road", "ground floor, 4 Mare Street": the floor before the house number
+_FLOOR_BEFORE = re.compile(r"(?:\b(?:\d{1,2}(?:st|nd|rd|th)|ground|first|second|third|fourth|fifth|top|basement)"
+                           r"[ \t]+floor[ \t]*,?[ \t]*)$", re.I)
+# "Flat 4, Tower Court, Clapton Common": the street or area line after a flat in a named building
+_AREA_AFTER = re.compile(r",[ \t]*(?-i:[A-Z])[\w'’\-]*(?:[ \t]+(?-i:[A-Z])[\w'’\-]*){0,2}(?=[ \t]*(?:[,.;:!?—–\-(]|$))")
+# "pc E9 7HD flat 31": a flat number written beside a postcode belongs to that address
+_FLAT_NUMBER = re.compile(r"(?<![\w])(?:flat|flt|apt|apartment)\.?[ \t]*\d{1,4}[a-z]?(?![\w'’\-/])", re.I)
 _STREET_TYPE_NEXT = re.compile(r"[ \t]+(?:%s)\b\.?" % _STREET_TYPES, re.I)
 # "88 Stoke Newington High Street flat b": the flat after the street
 _FLAT_AFTER = re.compile(r"[ \t]*,?[ \t]*(?:flat|flt|apt|apartment)\.?[ \t]*(?:\d{1,4}[a-z]?|[a-z])(?![\w'’\-/])", re.I)
@@ -240,7 +285,8 @@ _ROLE_CUE = re.compile(
     # plain "son " below would win and leave "is" as the name)
     r"(?:\b(?:client|resident|res|cust|customer|tenant|caller|son|daughter|husband|wife|partner|boyfriend|"
     r"girlfriend|ex|mum|mother|dad|father|brother|sister|grandson|granddaughter|nephew|niece|aunt|auntie|"
-    r"uncle|cousin|neighbour|carer|baby|friend|perp|perpetrator|abuser|victim)['’]?s?[ \t]+(?:name[ \t]+)?"
+    r"uncle|cousin|neighbour|carer|baby|friend|perp|perpetrator|abuser|victim|pa|sw|adviser|advisor|"
+    r"(?:social|key|support)[ \t]+worker|officer)['’]?s?[ \t]+(?:name[ \t]+)?"
     r"(?:is|was)[ \t]+"
     r"|\b(?:youngest|eldest|oldest|middle[ \t]+one|twins?)[ \t]+(?:is|was|are|called)[ \t]+"
     r"|\b(?:(?:brother|sister|mother|father|son|daughter)[\s-]in[\s-]law|step-?(?:dad|mum|son|daughter)|"
@@ -251,7 +297,9 @@ _ROLE_CUE = re.compile(
     r"victim|(?:social|key|support)\s+worker|referral\s+for|refer(?:ring)?|ask(?:ed)?\s+for|"
     r"it's|its|this\s+is|i'm|im|i\s+am|spoke\s+(?:to|with)|speaking\s+(?:to|with)|"
     r"talked\s+to|talking\s+to|visited|visiting|met|saw|supporting|helping|name|call|ring|"
-    r"phone|text|email|tell|told|ask|asked|thank|remind|contact|contacted)\s*[:,\-]?\s+"
+    r"phone|text|email|tell|told|ask|asked|thank|remind|contact|contacted|(?-i:[Ss]end)|write\s+to|wrote\s+to|"
+    # who a forwarded note is from: "fwd from Jamal: client ..."
+    r"(?:fwd|fw|forwarded|message|msg|note|email|text|voicemail)\s+from)\s*[:,\-]?\s+"
     r"|\b(?:she|he|they)\s*\("
     r")", re.I)
 # After these, even a lower-case word is taken for a name ("his daughter sophie").
@@ -288,7 +336,7 @@ _PAIR = re.compile(r"(?<![\w'’\-\[])(%s)[ \t]+(%s)(?:[ \t]+(%s))?(?![\w\]])" %
 _DIGITS_ONLY = re.compile(r"\D")
 _POSS = re.compile(r"['’]s$")
 _PARTICLES = {"da", "de", "del", "della", "di", "do", "dos", "das", "van", "von", "der", "den", "al", "el", "bin",
-              "binti", "ben", "le", "la", "du", "mac", "ter",
+              "binti", "bint", "ibn", "ben", "le", "la", "du", "mac", "ter",
               "thi"}  # Vietnamese middle name for women ("tran thi lan"); "van" is the men's
 
 
@@ -320,9 +368,12 @@ _INSTITUTION_NEXT = re.compile(
     r"(?:[ \t]+(?-i:[A-Z])[\w'’\-]*)?[ \t]+(?:%s|hospital|hospice|centre|center|trust|foundation|school|college|"
     r"academy|ward|unit|clinic|surgery|practice|library|hall|line|fund|project|society|association|"
     r"church|mosque|primary|nursery|institute|university|medical|health|campus|scheme|programme|helpline|"
-    r"(?-i:Act))\b" % _STREET_TYPES, re.I)
+    r"(?-i:Act))\b"
+    r"|['’]s[ \t]+(?-i:Law)\b" % _STREET_TYPES, re.I)  # "Helen's Law", "Clare's Law": a law, not a resident
 # ... and so is one after a saint or a royal title ("St Mary's", "Queen Elizabeth Hospital").
-_INSTITUTION_BEFORE = re.compile(r"\b(?:st|saint|queen|king|prince|princess|duke|duchess)\.?[ \t]+$", re.I)
+# ("Sir John Cass school", "Dame Alice Owen's": a public figure or a place named after one)
+_INSTITUTION_BEFORE = re.compile(r"\b(?:st|saint|queen|king|prince|princess|duke|duchess|sir|dame|lord)\.?[ \t]+$",
+                                 re.I)
 _NOT_AGED = frozenset("flat room floor bus level year section part band stage page step tier zone ward bed unit "
                       "block house number no item box gate door platform route chapter".split())
 
@@ -336,7 +387,10 @@ def _fold(word: str) -> str:
 def _in_lexicon(word: str, allow: "Allowlist") -> bool:
     """A known given name that the allow-list does not claim as a word, service or place."""
     key = _POSS.sub("", word).lower()
-    return (_fold(word) in _FIRST_NAMES and key not in allow.not_names and key not in allow.term_words
+    folded = _fold(word)
+    if "-" in folded and folded.split("-")[0] in _FIRST_NAMES and all(folded.split("-")):
+        folded = folded.split("-")[0]  # "Kerry-Ann", "Mary-Jane": a double-barrelled given name
+    return (folded in _FIRST_NAMES and key not in allow.not_names and key not in allow.term_words
             and not (word.isupper() and len(word) > 1))
 
 
@@ -380,6 +434,15 @@ def _find_numbers(text: str, allow: Allowlist, out: List[Span]) -> None:
             out.append(("REFERENCE", m.start(1), m.end(1)))
     for m in _SHARE_CODE.finditer(text):
         out.append(("REFERENCE", m.start(1), m.end(1)))
+    if _SHARE_CONTEXT.search(text):
+        for m in _SHARE_CODE_SHAPE.finditer(text):
+            if _SHARE_CONTEXT.search(text[max(0, m.start() - 120):m.start()]):
+                out.append(("REFERENCE", m.start(1), m.end(1)))
+    for rx in (_CAD, _SCHEME_YEAR_REF):
+        for m in rx.finditer(text):
+            out.append(("REFERENCE", m.start(), m.end()))
+    for m in _SORT_PLAIN.finditer(text):
+        out.append(("BANK", m.start(1), m.end(1)))
     for m in _BRP.finditer(text):
         out.append(("REFERENCE", m.start(), m.end()))
     for m in _NI.finditer(text):
@@ -389,6 +452,18 @@ def _find_numbers(text: str, allow: Allowlist, out: List[Span]) -> None:
         cued = bool(_NHS_CUE.search(text[max(0, m.start() - 25):m.start()]))
         if cued or (_nhs_valid(d) and not d.startswith("0")):
             out.append(("NHS_NUMBER", m.start(), m.end()))
+    for m in _SPOKEN_DIGITS.finditer(text):  # dictated numbers: ten digits after "nhs", or a phone
+        d, times = "", 1
+        for w in re.findall(r"[a-z]+", m.group(0).lower()):
+            if w in ("double", "triple", "treble"):
+                times = 2 if w == "double" else 3
+                continue
+            d += _DIGIT_WORD[w] * times
+            times = 1
+        if len(d) == 10 and _NHS_CUE.search(text[max(0, m.start() - 25):m.start()]):
+            out.append(("NHS_NUMBER", m.start(), m.end()))
+        elif len(d) in (10, 11) and d.startswith("0"):
+            out.append(("PHONE", m.start(), m.end()))
     kept = []
     for m in _PHONE.finditer(text):
         if _kept_number(m.group(0), allow):
@@ -434,6 +509,10 @@ def _find_dates(text: str, out: List[Span]) -> None:
             out.append(("DOB", m.start(), m.end()))
         elif _year(y) <= this_year - 5 and not _EVENT_CUE.search(before):
             out.append(("DOB", m.start(), m.end()))
+    for m in _SPOKEN_DATE.finditer(text):  # a year said in words is almost always a birth year
+        if _DOB_CUE.search(text[max(0, m.start() - 30):m.start()]) or \
+                not _EVENT_CUE.search(text[max(0, m.start() - 30):m.start()]):
+            out.append(("DOB", m.start(), m.end()))
     for m in _COMPACT_DATE.finditer(text):
         if 1 <= int(m.group("m")) <= 12 and 1 <= int(m.group("d")) <= 31 and \
                 _DOB_CUE.search(text[max(0, m.start() - 30):m.start()]):
@@ -441,7 +520,12 @@ def _find_dates(text: str, out: List[Span]) -> None:
 
 
 def _find_addresses(text: str, out: List[Span]) -> None:
-    for rx in (_ADDRESS, _FLAT_BUILDING):
+    postcodes = [(m.start(), m.end()) for m in _POSTCODE.finditer(text)]
+    for m in _FLAT_NUMBER.finditer(text):
+        if any(re.fullmatch(r"[ \t]*,?[ \t]*", text[pe:m.start()]) or re.fullmatch(r"[ \t]*,?[ \t]*", text[m.end():ps])
+               for ps, pe in postcodes):
+            out.append(("ADDRESS", m.start(), m.end()))
+    for rx in (_ADDRESS, _FLAT_BUILDING, _SPOKEN_ADDRESS):
         for m in rx.finditer(text):
             raw = m.group("words").replace(",", " ").split()
             typ = m.group(0)[m.end("words") - m.start():].strip()
@@ -453,10 +537,24 @@ def _find_addresses(text: str, out: List[Span]) -> None:
             more = _STREET_TYPE_NEXT.match(text, m.end())  # "73 Downs Park Road"
             end = more.end() if more else m.end()
             flat = _FLAT_AFTER.match(text, end)
-            out.append(("ADDRESS", m.start(), flat.end() if flat else end))
+            end = flat.end() if flat else end
+            if rx is _FLAT_BUILDING:
+                area = _AREA_AFTER.match(text, end)
+                if area and not re.search(r"\d", area.group(0)):
+                    end = area.end()
+            floor = _FLOOR_BEFORE.search(text[max(0, m.start() - 20):m.start()])
+            start = m.start() - len(floor.group(0)) if floor and rx is not _FLAT_BUILDING else m.start()
+            out.append(("ADDRESS", start, end))
+
+
+_PARTICLE_PREFIX = re.compile(r"(?:al|el|ad|ar|as|at|an|ash|bin|ibn|abu|ul|ud)[\-‐](?=[A-ZÀ-ÖØ-Þ])")
 
 
 def _capitalised(word: str) -> bool:
+    """"Okafor", and "al-Farouq" (a lower-case Arabic article joined to a Capitalised surname)."""
+    p = _PARTICLE_PREFIX.match(word)
+    if p:
+        word = word[p.end():]
     return word[0].isupper() and not (word.isupper() and len(word) > 1)
 
 
@@ -508,12 +606,18 @@ def _find_names(text: str, allow: Allowlist, out: List[Span]) -> None:
     for m in _ROLE_CUE.finditer(text):
         cued[m.end()] = False
     for m in _STRONG_CUE.finditer(text):
-        cued[m.end()] = True
+        quote = re.match(r"['\"‘“]", text[m.end():])
+        if quote and re.search(r"name|known|goes|aka|self", m.group(0), re.I):
+            cued[m.end() + 1] = True  # "her name is 'Rose Marie'" (not "called 'Best Start'", a service)
+        else:
+            cued[m.end()] = True
     for start, strong in sorted(cued.items()):
         tok = _NAME_TOKEN_RE.match(text, start)
         if not tok:
             continue
         first, before = tok.group(0), text[max(0, start - 40):start]
+        if not _capitalised(first) and first.lower() in _NOT_NAME_AFTER_CUE:
+            continue
         if strong:
             if not _capitalised(first) and (_STRONG_LOWER_STOP.search(first.lower())
                                             or _adjectival_named(before)):
@@ -526,7 +630,7 @@ def _find_names(text: str, allow: Allowlist, out: List[Span]) -> None:
             continue
         lower_pair = not strong and not _capitalised(first)  # "res sarah wisniewska": two lower-case words
         span = _name_at(text, start, allow, strong=strong or lower_pair)
-        if span:
+        if span and not _institution_name(text, span[0], span[1]):  # "its Star primary"
             out.append(("NAME", span[0], span[1]))
     for m in _SENTENCE_NAME.finditer(text):
         if _is_name_word(m.group(1), allow) and not _PLURAL.search(m.group(1)):
@@ -557,7 +661,76 @@ def _find_names(text: str, allow: Allowlist, out: List[Span]) -> None:
     _find_word_name_pairs(text, allow, out)
     _find_lower_possessive_opening(text, allow, out)
     _find_shared_surname(text, allow, out)
+    _find_opening_word_names(text, allow, out)
+    _find_named_group(text, allow, out)
     _extend_name_lists(text, allow, out)
+    _find_bracketed_initials(text, out)
+    _repeat_found_names(text, allow, out)
+
+
+# "grace rang again", "patience (the client from yesterday) ...": a known given name, or a name that is
+# also a word, in lower case opening the message or a sentence, then a verb only a person does or a
+# bracket saying who the person is.
+_OPENING_WORD_NAME = re.compile(
+    r"(?:^|(?<=[.!?;\n]))[ \t]*(?P<name>[a-z][a-z'’\-]+)(?=[ \t]+(?:rang|phoned|texted|emailed|called[ \t]+(?:back|again|in)|"
+    r"came[ \t]+in|popped[ \t]+in|walked[ \t]+in)\b|[ \t]*\([ \t]*(?:the|my|our|a|your)?[ \t]*(?:%s)\b)"
+    % "|".join(sorted(_PERSON_NOUNS, key=len, reverse=True)))
+
+
+def _find_opening_word_names(text: str, allow: Allowlist, out: List[Span]) -> None:
+    for m in _OPENING_WORD_NAME.finditer(text):
+        word = m.group("name")
+        if (word in _WORD_NAMES or _in_lexicon(word, allow)) and word not in allow.term_words:
+            out.append(("NAME", m.start("name"), m.end("name")))
+
+
+# "Joy and Precious (twins, 8)", "Amir (twins, 4)": Capitalised words opening a clause, then a bracket
+# saying they are children or giving an age.
+_NAMED_GROUP = re.compile(
+    r"(?:^|(?<=[.!?;,:\n]))[ \t]*(?P<a>%s)(?:[ \t]+(?:and|&)[ \t]+(?P<b>%s))?[ \t]*\([ \t]*"
+    r"(?:(?:twins?|triplets|siblings|brothers|sisters|both|kids|children)\b[ \t]*,?[ \t]*)?(?:aged[ \t]+)?\d{1,2}"
+    r"(?:[ \t]*(?:yo|y/o|yrs?|years?(?:[ \t]+old)?|and[ \t]+\d{1,2}|&[ \t]*\d{1,2}))*[ \t]*\)" % (_CAP_WORD_NO_APOS, _CAP_WORD_NO_APOS))
+
+
+def _find_named_group(text: str, allow: Allowlist, out: List[Span]) -> None:
+    for m in _NAMED_GROUP.finditer(text):
+        words = [g for g in ("a", "b") if m.group(g)]
+        if all(_name_like(m.group(g), allow) and m.group(g).lower() not in _NOT_AGED
+               and not _INSTITUTION_WORD.match(m.group(g).lower()) for g in words):
+            out.extend(("NAME", m.start(g), m.end(g)) for g in words)
+
+
+# "Mr Józef Zieliński (J.Z.)": a person's initials in brackets right after their name
+_BRACKET_INITIALS = re.compile(r"[ \t]*\([ \t]*((?:[A-Z]\.[ \t]?){2,3})[ \t]*\)")
+
+
+def _find_bracketed_initials(text: str, out: List[Span]) -> None:
+    for _, s, e in [sp for sp in out if sp[0] == "NAME"]:
+        m = _BRACKET_INITIALS.match(text, e)
+        if m:
+            out.append(("NAME", m.start(1), m.end(1)))
+
+
+def _repeat_found_names(text: str, allow: Allowlist, out: List[Span]) -> None:
+    """"library user Baker wants help ... name is Summer Baker": the surname of a full name found
+    (a known given name, then the surname) is a name wherever else it appears Capitalised in the
+    same message."""
+    words = set()
+    for _, s, e in [sp for sp in out if sp[0] == "NAME"]:
+        tokens = _NAME_TOKEN_RE.findall(text, s, e)
+        if len(tokens) < 2 or not (_fold(tokens[0]) in _FIRST_NAMES or tokens[0].lower() in _WORD_NAMES):
+            continue
+        for w in tokens[1:]:
+            key = _POSS.sub("", w).lower()
+            if (len(key) > 2 and _is_name_word(w, allow) and key not in _PERSON_NOUNS and key not in _WORD_NAMES
+                    and key not in _PARTICLES and not re.fullmatch(_STREET_TYPES, key, re.I)
+                    and not _INSTITUTION_WORD.match(key) and not _PLURAL.search(key)):
+                words.add(_POSS.sub("", w))
+    for w in words:
+        for m in re.finditer(r"(?<![\w@./\-'’\[])%s(?![\w@\-])" % re.escape(w), text):
+            if not any(s <= m.start() < e for _, s, e in out if _ == "NAME"):
+                if not _institution_name(text, m.start(), m.end()):
+                    out.append(("NAME", m.start(), m.end()))
 
 
 def _surname_end(text: str, end: int, capital: bool, allow: Allowlist) -> int:
@@ -577,7 +750,8 @@ def _surname_end(text: str, end: int, capital: bool, allow: Allowlist) -> int:
             continue  # kept only if a surname follows
         if (_capitalised(word) != capital or key in allow.not_names or key in allow.term_words
                 or key in _PERSON_NOUNS or re.fullmatch(_STREET_TYPES, key, re.I)
-                or (not capital and _LOWER_STOP_SUFFIX.search(key) and not _in_lexicon(word, allow))):
+                or (not capital and _LOWER_STOP_SUFFIX.search(key) and not _in_lexicon(word, allow)
+                    and not particles)):
             break
         end = pos = m.end() - (2 if _POSS.search(word) else 0)
         particles = 0
@@ -711,6 +885,7 @@ _SUBJECT = re.compile(
     r"|[ \t]+(?:and|&)[ \t]+(?P<b>%s)(?=[ \t]*,[ \t]*\d|[ \t]+(?:both|share|live|are|have|need|want)\b))"
     % (_NAME_TOKEN, _SUBJECT_VERBS, _CAP_WORD_NO_APOS), re.I)
 _INSTITUTION_WORD = re.compile(r"(?:%s|hospital|hospice|centre|center|trust|foundation|school|college|academy|ward|"
+                               r"primary|secondary|infants|juniors|army|"
                                r"unit|clinic|surgery|practice|library|hall|nursery|hostel|reception|security|"
                                r"agency|company|firm|office|bank|church|mosque|charity|shop)$" % _STREET_TYPES, re.I)
 
@@ -751,13 +926,19 @@ def _find_relation_subject(text: str, allow: Allowlist, out: List[Span]) -> None
             out.append(("NAME", m.start("name"), m.end("name")))
 
 
+# common verbs and words that follow "customer" or "surname" without being a name ("customer read
+# out his number", "she writes surname first")
+_NOT_NAME_AFTER_CUE = frozenset("""read rang came went got gave told took left lost made paid sent kept felt brought
+  thought knew saw met put let set cut hit ran sat said did had can could will would should must may might
+  shall cannot first last only order field spelt spelled spelling unknown withheld not and or but on in of
+  the to for with is was are be has""".split())
 # words that follow a word for a person without being a name ("partner visa is", "son often says")
 _COMMON_AFTER_RELATION = frozenset("often opposite upstairs downstairs next door who that which then now still "
                                    "here there abroad too currently recently visa agency organisation org "
                                    "charity".split())
 
 
-_AND = re.compile(r"[ \t]+(?:and|&)[ \t]+", re.I)
+_AND = re.compile(r"[ \t]+(?:and|&)[ \t]+|[?]?[ \t]+or[ \t]+(?:maybe[ \t]+|possibly[ \t]+)?", re.I)
 
 # "Will Thompson", "Grace Adeyemi": a given name that is also an ordinary word, Capitalised, then a
 # Capitalised surname. The surname must not be a common word, service, street or person word.
@@ -851,6 +1032,8 @@ def _confident_pair(m: "re.Match[str]", allow: Allowlist) -> bool:
         return False
     if re.fullmatch(_STREET_TYPES, re.sub(r"['’]s$", "", b), re.I):
         return False
+    if _INSTITUTION_WORD.fullmatch(b.lower()):
+        return False  # "Mandeville Primary", "Salvation Army"
     return not re.search(r"['’]s$", a)
 
 

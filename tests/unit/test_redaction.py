@@ -351,3 +351,61 @@ def test_a_capitalised_word_before_and_is_not_always_a_first_name(text, kept):
 def test_a_given_name_in_a_protected_term_is_still_a_name_elsewhere():
     assert redact_text("Dalston CLR James library") == "Dalston CLR James library"
     assert redact_text("spoke to James Okoro") == "spoke to [NAME]"
+
+
+# ---------------------------------------------------------------- shapes from the holdout5 review (2026-12)
+@pytest.mark.parametrize("text, expected", [
+    # dictated dates, numbers and addresses
+    ("dob twenty first of january nineteen eighty two", "dob [DOB]"),
+    ("born on the third of May two thousand and four", "born on the [DOB]"),
+    ("Date of birth the twelfth of March nineteen fifty nine.", "Date of birth the [DOB]."),
+    ("his nhs no is four zero one, two three four, five six seven eight", "his nhs no is [NHS_NUMBER]"),
+    ("mob oh seven seven double oh nine zero zero one two three", "mob [PHONE]"),
+    ("Lives at forty two Rushmore Road now", "Lives at [ADDRESS] now"),
+    # addresses: a floor before the number, the area after a named building, a flat beside a postcode
+    ("lives 2nd floor 30 Downs Park Road - lift ok", "lives [ADDRESS] - lift ok"),
+    ("Flat 4, Tower Court, Clapton Common — arrears", "[ADDRESS] — arrears"),
+    ("pc E9 7HD flat 31, lift broken", "pc [POSTCODE] [ADDRESS], lift broken"),
+    # bank details and references
+    ("sort 309634 acc 01238845", "sort [BANK] acc [BANK]"),
+    ("SC 60-83-71, AC 20419963", "SC [BANK], AC [BANK]"),
+    ("Met said CAD 4417/03DEC.", "Met said [REFERENCE]."),
+    ("complaint COMP/2025/0412 still open", "complaint [REFERENCE] still open"),
+    ("share code for Mr Tesfaye (dob 1/1/1990): HX9 4T2 7KP", "share code for Mr [NAME] (dob [DOB]): [REFERENCE]"),
+    # names
+    ("client Omar al-Farouq was taken in", "client [NAME] was taken in"),
+    ("mum Aisha bint Salim, dad absent", "mum [NAME], dad absent"),
+    ("mariana dos santos, brazilian", "[NAME], brazilian"),
+    ("her name is 'Rose Marie' on the form", "her name is '[NAME]' on the form"),
+    ("send Kerry-Ann a reminder", "send [NAME] a reminder"),
+    ("PA is Jordan from leaving care", "PA is [NAME] from leaving care"),
+    ("fwd from Jamal: client wants a call", "fwd from [NAME]: client wants a call"),
+    ("grace rang again about the boiler", "[NAME] rang again about the boiler"),
+    ("patience (the client from yesterday) is on hold", "[NAME] (the client from yesterday) is on hold"),
+    ("Joy and Precious (twins, 8) are not in school", "[NAME] and [NAME] (twins, 8) are not in school"),
+    ("his name was Mr Hope? or Hopes.", "his name was Mr [NAME]? or [NAME]."),
+    ("Mr Józef Zieliński (J.Z.), reports noise", "Mr [NAME] ([NAME]), reports noise"),
+    ("user Baker needs help - name is Summer Baker", "user [NAME] needs help - name is [NAME]"),
+])
+def test_holdout5_shapes_are_redacted(text, expected):
+    assert redact_text(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "year 6 at Sir John Cass school",
+    "no its Star primary",
+    "school Mandeville Primary",
+    "Salvation Army involved",
+    "What's Helen's Law?",
+    "customer read out the letter",
+    "she writes surname first",
+    "the Border Security Act",
+    "lives at one way street",
+    "appointment on the twenty first of May two thousand twenty five",
+    "the AC 2 units are broken",
+    "sort them 309634",
+    "called 'Best Start in Life'",
+    "a dedicated SEND Information service",
+])
+def test_holdout5_lookalikes_survive(text):
+    assert redact(text).spans == []

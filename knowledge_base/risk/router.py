@@ -56,6 +56,7 @@ class RouterSettings:
     question_margin: float = 0.2   # the margin for a question ABOUT a topic (its cues already ignored)
     segment_margin: float = 0.05   # the margin for one clause of a long message, read out of its context
     near_floor: float = 0.35  # without a cue, a route whose closest example is less similar than this starts no guide
+    cue_veto: float = 0.6  # when the examples give "no guide" at least this probability, cues do not count
 
 
 @dataclass(frozen=True)
@@ -322,6 +323,10 @@ class RiskRouter:
             return RiskDecision(NONE, None, cues=hits)
         emb, nearest, closest = self._example_scores(text, q)
         s = self.settings
+        if emb[NONE] >= s.cue_veto:
+            # "the trafficking survivor we supported in 2024 wants the housing register form":
+            # a cue's words, but the whole message reads like the look-alikes, not a disclosure
+            hits = {}
         scores = {r: emb[r] + s.cue_weight * min(len(hits.get(r, [])), 2) for r in self.order if r not in (NONE, EVERYDAY)}
         ranked = sorted(scores, key=lambda r: -scores[r])
         best = ranked[0]

@@ -106,6 +106,13 @@ def test_a_question_about_a_topic_needs_more_evidence(router):
     assert router.settings.question_margin > router.settings.margin
 
 
+def test_cues_do_not_count_when_the_examples_clearly_say_no_guide():
+    veto = RiskRouter(FakeEmbedder(), settings=RouterSettings(margin=0.0, cue_veto=0.0))  # every message vetoed
+    veto.warm_up()
+    d = veto.run("res says her partner hit her")
+    assert not d.cues  # the examples alone decide
+
+
 def test_without_a_cue_a_far_message_starts_no_guide():
     """"that boxset nearly gave me a heart attack": the classifier may lean to a route, but
     no example of it is near, so no guide starts (a cue would still count)."""

@@ -160,10 +160,12 @@ _REF = re.compile(r"\b(?:passport|brp|home\s+office|ho|ukvi|uan|ref(?:erence)?|c
                   r"rent|council\s+tax|ctax|ct|uc|housing|application|booking|account|acct|acc|a/c)"
                   r"\s*(?:reg(?:ister|istration)?\s*)?(?:ref(?:erence)?|no|number|num|id)?\.?\s*(?:is)?\s*[:#]?\s*"
                   # an upper-case scheme prefix before the number: "HB 4471902", "CAD 4471/03DEC"
-                  r"((?:(?-i:[A-Z]{1,4})[ ](?=\d))?[A-Z0-9][A-Z0-9/\-]*\d[A-Z0-9/\-]*(?:[ ]\d+)*)(?![\w])", re.I)
+                  r"((?:(?!(?:UC|CT|HO)[ ])(?-i:[A-Z]{1,4})[ ](?=\d))?[A-Z0-9][A-Z0-9/\-]*\d[A-Z0-9/\-]*(?:[ ]\d+)*)(?![\w])", re.I)
 # any letters-and-digits token of 6+ characters after a word that announces a number
 # ("housing reg number HR-773310", "claim no AB12CD34"): letters AND digits, so a phone stays a phone
 _CUED_CODE = re.compile(r"(?<![\w/.\-])(?P<cue>ref(?:erence)?|number|no|num|claim|case|id)\b\.?"
+                        # "reference number on her letter is 3000-HRA-54123-KN"
+                        r"(?:[ \t]+(?:on|in|from)[ \t]+(?:the|her|his|their|my|your)[ \t]+[a-z]+)?"
                         r"(?:[ \t]+is)?(?:[ \t]*[:#][ \t]*|[ \t]+)"
                         r"((?=[A-Z0-9/\-]*[A-Z])(?=(?:[A-Z/\-]*\d){2})[A-Z0-9][A-Z0-9/\-]{4,18}[A-Z0-9])(?![\w/.@])", re.I)
 # a number for a thing, not a person ("gas meter no 7Y8K-2213", "serial number", "model no")
@@ -194,6 +196,7 @@ _SPOKEN_DIGITS = re.compile(
     r"(?<![\w])(?:(?:double|triple|treble)[ \t]+)?(?:zero|oh|nought|one|two|three|four|five|six|seven|eight|nine)"
     r"(?:[ \t]*,?[ \t]+(?:(?:double|triple|treble)[ \t]+)?(?:zero|oh|o|nought|one|two|three|four|five|six|seven|"
     r"eight|nine)){7,12}(?![\w])", re.I)
+_READ_OUT_DIGITS = re.compile(r"(?<![\w.,/])\d(?:[ ]\d){7,12}(?![\w.,/]?\d)")
 _NHS_CUE = re.compile(r"\bnhs\b[^\n]{0,15}$", re.I)
 _POSTCODE = re.compile(r"(?<![\w])([A-Z]{1,2}\d[A-Z\d]?) ?(\d[ABD-HJLNP-UW-Z]{2})(?![\w])", re.I)
 _NOT_INWARD = {"st", "nd", "rd", "th", "am", "pm"}
@@ -203,7 +206,7 @@ _MONTHS = (r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|au
 _DATE = re.compile(
     r"(?<![\w/.])(?:"
     r"(?P<d1>\d{1,2})[/.\-](?P<m1>\d{1,2})[/.\-](?P<y1>\d{4}|\d{2})"
-    r"|(?P<d2>\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<m2>%s)\.?,?\s+(?P<y2>\d{4}|'?\d{2})"
+    r"|(?P<d2>\d{1,2})(?:st|nd|rd|th)?(?:\s+(?:of\s+)?|-)(?P<m2>%s)\.?(?:,?\s+|-)(?P<y2>\d{4}|'?\d{2})"
     r"|(?P<m3>%s)\.?\s+(?P<d3>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<y3>\d{4})"
     r"|(?P<y4>\d{4})(?P<sep>[-/.])(?P<m4>\d{1,2})(?P=sep)(?P<d4>\d{1,2})"
     r")(?![\w/])" % (_MONTHS, _MONTHS), re.I)
@@ -235,7 +238,7 @@ _STREET_TYPES = (r"street|st|road|rd|lane|ln|avenue|ave|close|cl|court|ct|garden
                  r"passage|broadway|villas|wharf|quay|end")
 _ADDR_WORD = r"[^\W\d_][\w'’\-]*"
 _ADDRESS = re.compile(
-    r"(?<![\w£$€.])(?:(?:flat|flt|apt|apartment|unit|room|rm)\.?\s*\d+[a-z]?\b,?\s*"
+    r"(?<![\w£$€.])(?:(?:flat|flt|apt|apartment|unit|room|rm)\.?\s*\d+[a-z]?\b[ \t]*[,/]?\s*"
     r"(?:(?:%s)\s+){0,3}?(?:(?:%s)\b,?\s*)?)?"
     r"\d{1,4}[a-z]?(?:-\d{1,4}[a-z]?)?,?\s+(?P<words>(?:%s\s+){1,3}?)(?:%s)\b\.?"
     % (_ADDR_WORD, _STREET_TYPES, _ADDR_WORD, _STREET_TYPES), re.I)
@@ -270,7 +273,7 @@ _NAME_TOKEN_RE = re.compile(_NAME_TOKEN)
 _CAP_WORD_NO_APOS = r"(?=[A-ZÀ-ÖØ-Þ])[^\W\d_](?:[^\W\d_]|-(?=[^\W\d_]))*"
 # After these, the next word is a name even in lower case ("lady called maria").
 _STRONG_CUE = re.compile(
-    r"\b(?:called|calls\s+(?:her|him)self|named|name\s+is|name's|names\s+are|known\s+as|goes\s+by|"
+    r"\b(?:called|calls\s+(?:her|him)self|named|(?:name|nme|nmae)\s+is|name's|name\s+as(?:\s+(?:just|only))?|names\s+are|known\s+as|goes\s+by|"
     r"(?:real|full|first|last|sur|maiden|given)\s?name(?:\s+is)?|name\s*:|aka|"
     r"mr|mrs|ms|miss|mx|dr|mister)\.?\s*[:\-]?\s+", re.I)
 # After these, a Capitalised word is a name ("her son Jamal", "spoke with Fatima").
@@ -290,6 +293,11 @@ _ROLE_CUE = re.compile(
     r"(?:is|was)[ \t]+"
     r"|\b(?:youngest|eldest|oldest|middle[ \t]+one|twins?)[ \t]+(?:is|was|are|called)[ \t]+"
     r"|\b(?:(?:brother|sister|mother|father|son|daughter)[\s-]in[\s-]law|step-?(?:dad|mum|son|daughter)|"
+    r"(?:ring|call|phone|text)[ \t]+back|"
+    # a job title before a colleague's or a professional's name: "my colleague Bernadette", "PC Hollis"
+    r"colleague|manager|supervisor|(?:case|housing|support|family)[ \t]+(?:officer|worker)|officer|"
+    r"sergeant|sgt|inspector|constable|detective|councillor|cllr|(?-i:PC|PCSO|DC|DS|DI)|"
+    r"nurse|midwife|health[ \t]+visitor|advocate|idva|interpreter|solicitor|patient|"
     r"client|resident|res|cust|customer|tenant|tnt|caller|service\s+user|lady|woman|man|gentleman|girl|boy|"
     r"son|daughter|husband|wife|partner|boyfriend|girlfriend|ex|mum|mother|dad|father|brother|"
     r"sister|nan|nana|gran|granny|grandson|granddaughter|grandmother|grandfather|nephew|niece|"
@@ -300,7 +308,7 @@ _ROLE_CUE = re.compile(
     r"phone|text|email|tell|told|ask|asked|thank|remind|contact|contacted|(?-i:[Ss]end)|write\s+to|wrote\s+to|"
     # who a forwarded note is from: "fwd from Jamal: client ..."
     r"(?:fwd|fw|forwarded|message|msg|note|email|text|voicemail)\s+from)\s*[:,\-]?\s+"
-    r"|\b(?:she|he|they)\s*\("
+    r"|\b(?:she|he|they|her|him|them)\s*\("
     r")", re.I)
 # After these, even a lower-case word is taken for a name ("his daughter sophie").
 _ROLE_LOWER = re.compile(
@@ -311,9 +319,9 @@ _ROLE_LOWER = re.compile(
     r"\s*[:,\-]?\s+$", re.I)
 # "Precious rang again": a Capitalised word opening a sentence, then a verb used of people.
 _SENTENCE_NAME = re.compile(
-    r"(?:^|(?<=[.!?;\n])[ \t]*)(%s)(?=[ \t]+(?:rang|rings|phoned|called|calls|said|says|told|asked|"
+    r"(?:^|(?<=[.!?;:\n])[ \t]*)(%s)(?=[ \t]+(?:rang|rings|phoned|called|calls|said|says|told|asked|"
     r"texted|emailed|came\s+in|popped\s+in|walked\s+in|turned\s+up|and\s+(?:her|his|their)|"
-    r"from\s+the|(?:is|was)\s+(?:crying|scared|upset|worried|pregnant|homeless|back)|"
+    r"from\s+(?:the|flat|no\.?|number|\d)|(?:is|was)\s+(?:crying|scared|upset|worried|pregnant|homeless|back)|"
     r"has\s+(?:no|been)|hasn't|can't|cant|won't|wont)\b)" % _CAP_WORD_NO_APOS)
 _PLURAL = re.compile(r"(?:ers|ents|ants|ours|ors|ies|ists)$", re.I)  # "Lodgers asked to leave"
 # "Sandra's son", "Patel's landlord": a capitalised possessive before a person or their things.
@@ -464,6 +472,14 @@ def _find_numbers(text: str, allow: Allowlist, out: List[Span]) -> None:
             out.append(("NHS_NUMBER", m.start(), m.end()))
         elif len(d) in (10, 11) and d.startswith("0"):
             out.append(("PHONE", m.start(), m.end()))
+    for m in _READ_OUT_DIGITS.finditer(text):  # "she read it out as: 4 7 2 9 1 8 3 3 0 5"
+        d = _DIGITS_ONLY.sub("", m.group(0))
+        if len(d) == 10 and _NHS_CUE.search(text[max(0, m.start() - 25):m.start()]):
+            out.append(("NHS_NUMBER", m.start(), m.end()))
+        elif d.startswith("0") and len(d) in (10, 11):
+            out.append(("PHONE", m.start(), m.end()))
+        elif not _kept_number(m.group(0), allow):
+            out.append(("REFERENCE", m.start(), m.end()))
     kept = []
     for m in _PHONE.finditer(text):
         if _kept_number(m.group(0), allow):
@@ -513,6 +529,14 @@ def _find_dates(text: str, out: List[Span]) -> None:
         if _DOB_CUE.search(text[max(0, m.start() - 30):m.start()]) or \
                 not _EVENT_CUE.search(text[max(0, m.start() - 30):m.start()]):
             out.append(("DOB", m.start(), m.end()))
+    for m in re.finditer(r"(?<![\w/.])(\d{1,2})[ ](\d{1,2})[ ]((?:19|20)\d{2})(?![\w/])", text):
+        if 1 <= int(m.group(2)) <= 12 and 1 <= int(m.group(1)) <= 31 and \
+                _DOB_CUE.search(text[max(0, m.start() - 30):m.start()]):
+            out.append(("DOB", m.start(), m.end()))  # "dob 14 06 1958"
+    for m in re.finditer(r"(?<![\w/.])\d{1,2}(?:st|nd|rd|th)[ \t]+of[ \t]+the[ \t]+\d{1,2}(?:st|nd|rd|th),?[ \t]+"
+                         r"(?:19|20)?\d{2}(?![\w/])", text, re.I):
+        if _DOB_CUE.search(text[max(0, m.start() - 30):m.start()]):
+            out.append(("DOB", m.start(), m.end()))  # "dob is the 2nd of the 7th 83"
     for m in _COMPACT_DATE.finditer(text):
         if 1 <= int(m.group("m")) <= 12 and 1 <= int(m.group("d")) <= 31 and \
                 _DOB_CUE.search(text[max(0, m.start() - 30):m.start()]):
@@ -604,7 +628,8 @@ def _adjectival_named(before: str) -> bool:
 def _find_names(text: str, allow: Allowlist, out: List[Span]) -> None:
     cued = {}  # start of the word after a cue -> True when the cue is strong
     for m in _ROLE_CUE.finditer(text):
-        cued[m.end()] = False
+        quote = re.match(r"['\"‘“](?=%s['\"’”])" % _CAP_WORD_NO_APOS, text[m.end():])
+        cued[m.end() + (1 if quote else 0)] = False  # "caller is 'Bubbles'"
     for m in _STRONG_CUE.finditer(text):
         quote = re.match(r"['\"‘“]", text[m.end():])
         if quote and re.search(r"name|known|goes|aka|self", m.group(0), re.I):
@@ -618,6 +643,8 @@ def _find_names(text: str, allow: Allowlist, out: List[Span]) -> None:
         first, before = tok.group(0), text[max(0, start - 40):start]
         if not _capitalised(first) and first.lower() in _NOT_NAME_AFTER_CUE:
             continue
+        if not strong and first.isupper() and 2 <= len(first) <= 4:
+            continue  # "Customer ID 0049918273", "client NFA": an acronym, not a name
         if strong:
             if not _capitalised(first) and (_STRONG_LOWER_STOP.search(first.lower())
                                             or _adjectival_named(before)):
@@ -665,7 +692,23 @@ def _find_names(text: str, allow: Allowlist, out: List[Span]) -> None:
     _find_named_group(text, allow, out)
     _extend_name_lists(text, allow, out)
     _find_bracketed_initials(text, out)
+    _find_name_neighbours(text, allow, out)
     _repeat_found_names(text, allow, out)
+    _find_spelled_names(text, out)
+    _find_capitals_before_dob(text, allow, out)
+
+
+# "ZAHRA NOURI DOB 03 OCT 1995 ...": a note typed in capitals, a name opening it before the birth date
+_CAPITALS_BEFORE_DOB = re.compile(r"(?:^|(?<=[\n.;:]))[ \t]*(?P<name>[A-Z][A-Z'\-]+(?:[ \t]+[A-Z][A-Z'\-]+){1,2})"
+                                  r"[ \t]*[,\-]?[ \t]*(?:DOB|D\.O\.B\.?|DATE OF BIRTH|NINO|NI NO)\b")
+
+
+def _find_capitals_before_dob(text: str, allow: Allowlist, out: List[Span]) -> None:
+    for m in _CAPITALS_BEFORE_DOB.finditer(text):
+        words = m.group("name").split()
+        if all(w.lower() not in allow.not_names and w.lower() not in allow.term_words
+               and w.lower() not in _PERSON_NOUNS and len(w) > 1 for w in words):
+            out.append(("NAME", m.start("name"), m.end("name")))
 
 
 # "grace rang again", "patience (the client from yesterday) ...": a known given name, or a name that is
@@ -715,9 +758,15 @@ def _repeat_found_names(text: str, allow: Allowlist, out: List[Span]) -> None:
     """"library user Baker wants help ... name is Summer Baker": the surname of a full name found
     (a known given name, then the surname) is a name wherever else it appears Capitalised in the
     same message."""
-    words = set()
+    words, firsts = set(), set()
     for _, s, e in [sp for sp in out if sp[0] == "NAME"]:
         tokens = _NAME_TOKEN_RE.findall(text, s, e)
+        if len(tokens) == 2 and _capitalised(tokens[0]) and _capitalised(tokens[1]):
+            key = tokens[0].lower()  # "Doreen Mills - but Doreen has dementia": the given name again
+            if (len(key) > 2 and _is_name_word(tokens[0], allow) and key not in _PERSON_NOUNS
+                    and tokens[0][1:].islower() and not key.endswith("ing")
+                    and key not in _WORD_NAMES and not _INSTITUTION_WORD.match(key) and not _PLURAL.search(key)):
+                firsts.add(tokens[0])
         if len(tokens) < 2 or not (_fold(tokens[0]) in _FIRST_NAMES or tokens[0].lower() in _WORD_NAMES):
             continue
         for w in tokens[1:]:
@@ -726,11 +775,116 @@ def _repeat_found_names(text: str, allow: Allowlist, out: List[Span]) -> None:
                     and key not in _PARTICLES and not re.fullmatch(_STREET_TYPES, key, re.I)
                     and not _INSTITUTION_WORD.match(key) and not _PLURAL.search(key)):
                 words.add(_POSS.sub("", w))
+    for w in firsts - words:  # a given name again on its own, not opening another run of Capitalised words
+        for m in re.finditer(r"(?<![\w@./\-'’\[])%s(?![\w@\-])(?![ \t]+[A-Z])" % re.escape(w), text):
+            if re.search(r"[A-Z][\w'’\-]*[ \t]+$", text[max(0, m.start() - 30):m.start()]):
+                continue
+            if not any(s <= m.start() < e for _, s, e in out if _ == "NAME"):
+                if not _institution_name(text, m.start(), m.end()):
+                    out.append(("NAME", m.start(), m.end()))
     for w in words:
         for m in re.finditer(r"(?<![\w@./\-'’\[])%s(?![\w@\-])" % re.escape(w), text):
             if not any(s <= m.start() < e for _, s, e in out if _ == "NAME"):
                 if not _institution_name(text, m.start(), m.end()):
                     out.append(("NAME", m.start(), m.end()))
+
+
+# "Anthony (Tony) Mbeki": a nickname in brackets between a found given name and the surname
+_NICKNAME_SURNAME = re.compile(r"[ \t]*\([ \t]*(%s)[ \t]*\)[ \t]+(%s)" % (_CAP_WORD_NO_APOS, _CAP_TOKEN))
+# "Mrs Emine Demir or Demirci", "Ms Achterberg? or Achterburg": a second spelling of a found surname
+_OR_SPELLING = re.compile(r"[?]?[ \t]+or[ \t]+(?:maybe[ \t]+|possibly[ \t]+|perhaps[ \t]+)?(%s)" % _CAP_WORD_NO_APOS)
+# "Gloria (07700 900 118)": a Capitalised word right before a phone number in brackets
+_BEFORE_BRACKET = re.compile(r"(?:^|(?<=[\s,;:]))(%s)[ \t]*\($" % _CAP_WORD_NO_APOS)
+
+
+def _find_name_neighbours(text: str, allow: Allowlist, out: List[Span]) -> None:
+    """Shapes around a name already found: a bracketed nickname then the surname, a second
+    spelling offered with "or", and a name given with its phone number in brackets."""
+    for _, s, e in [sp for sp in out if sp[0] == "NAME"]:
+        m = _NICKNAME_SURNAME.match(text, e)
+        if m and _is_name_word(m.group(1), allow) and _is_name_word(m.group(2), allow) \
+                and m.group(2).lower() not in _PERSON_NOUNS:
+            out.append(("NAME", m.start(1), m.end(1)))
+            out.append(("NAME", m.start(2), m.end(2) - (2 if _POSS.search(m.group(2)) else 0)))
+        m = _OR_SPELLING.match(text, e)
+        last = _NAME_TOKEN_RE.findall(text, s, e)
+        if m and last and _is_name_word(m.group(1), allow) and \
+                _fold(m.group(1))[:4] == _fold(last[-1])[:4] and len(last[-1]) >= 4:
+            out.append(("NAME", m.start(1), m.end(1)))
+    for _, s, e in [sp for sp in out if sp[0] == "PHONE"]:
+        m = _BEFORE_BRACKET.search(text[max(0, s - 40):s].rstrip(" \t"))
+        if m and _is_name_word(m.group(1), allow) and m.group(1).lower() not in _PERSON_NOUNS \
+                and not _INSTITUTION_WORD.match(m.group(1).lower()) and not _PLURAL.search(m.group(1)):
+            base = max(0, s - 40)
+            out.append(("NAME", base + m.start(1), base + m.end(1)))
+
+
+# a name spelt out letter by letter: "A-D-E-Y-E-M-I", "that's h u s s a i n", "K E double L Y"
+_SPELLED_HYPHEN = re.compile(r"(?<![\w\-'’])[^\W\d_](?:-[^\W\d_]){3,}(?![\w\-])")
+_SPELLED_SPACED = re.compile(r"(?<![\w\-'’])(?:(?:double|triple)[ \t]+)?[^\W\d_](?:[ \t]+(?:(?:double|triple)[ \t]+)?[^\W\d_]){3,}(?![\w\-])",
+                             re.I)
+_SPELL_CUE = re.compile(r"(?:\b(?:spelt|spelled|spelling|spell|spells|that's|thats|that\s+is|i\.?e\.?)[ \t]*[:,\-]?[ \t]*"
+                        r"(?:it[ \t]+|as[ \t]+|out[ \t]+)*[:,\-]?[ \t]*)$", re.I)
+
+
+def _find_spelled_names(text: str, out: List[Span]) -> None:
+    for m in _SPELLED_HYPHEN.finditer(text):
+        if not any(s <= m.start() < e for _, s, e in out):
+            out.append(("NAME", m.start(), m.end()))
+    names_end = {e for t, s, e in out if t == "NAME"}
+    for m in _SPELLED_SPACED.finditer(text):
+        before = text[max(0, m.start() - 30):m.start()]
+        after_name = re.search(r"[,\-(][ \t]*$", before) and any(
+            re.fullmatch(r"[ \t]*[,\-(][ \t]*", text[e:m.start()]) for e in names_end if e <= m.start())
+        if _SPELL_CUE.search(before) or after_name:
+            out.append(("NAME", m.start(), m.end()))
+
+
+# an email address read out: "h-a-l-i-m-a dot y-u-s-u-f at yahoo dot com", "jo smith at gmail dot com"
+_SPOKEN_EMAIL = re.compile(
+    r"(?<![\w\-])[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?(?:[ \t]+(?:dot|underscore)[ \t]+[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?)*"
+    r"[ \t]+at[ \t]+[A-Za-z0-9\-]+(?:[ \t]+dot[ \t]+(?:com|co|uk|org|net|ac|gov|nhs|ie))+(?![\w])", re.I)
+# a table pasted from an email or spreadsheet: a header row of column names, then rows of cells
+_TABLE_SEP = re.compile(r"[ \t]*(?:\||\t)[ \t]*")
+_COLUMN_TYPES = (("NAME", r"(?:full[ ]|first[ ]|sur|last[ ]|client[ ]|resident[ ]|tenant[ ])?names?|surname|client|resident|tenant"),
+                 ("DOB", r"dob|d\.o\.b\.?|date[ ]of[ ]birth|birth[ ]?date"),
+                 ("NHS_NUMBER", r"nhs(?:[ ]no\.?|[ ]number)?"),
+                 ("NI_NUMBER", r"ni(?:no)?(?:[ ]no\.?|[ ]number)?|nino"),
+                 ("PHONE", r"phone|tel|mobile|mob|contact(?:[ ]no\.?|[ ]number)?|phone[ ]no\.?"),
+                 ("EMAIL", r"e-?mail"),
+                 ("POSTCODE", r"post[ ]?code|pc"),
+                 ("ADDRESS", r"address|addr"),
+                 ("REFERENCE", r"(?:\w+[ ])?(?:ref(?:erence)?|case|claim|id)(?:[ ]no\.?|[ ]number)?|account(?:[ ]no\.?)?"))
+
+
+def _find_table_cells(text: str, out: List[Span]) -> None:
+    lines, pos = [], 0
+    for line in text.split("\n"):
+        lines.append((pos, line))
+        pos += len(line) + 1
+    header = None
+    for start, line in lines:
+        if not _TABLE_SEP.search(line):
+            header = None
+            continue
+        cells, cpos = [], 0
+        for part in re.split(r"(?:\||\t)", line):
+            lead = len(part) - len(part.lstrip())
+            cells.append((start + cpos + lead, part.strip()))
+            cpos += len(part) + 1
+        if header is None:
+            kinds = []
+            for _, c in cells:
+                kinds.append(next((t for t, rx in _COLUMN_TYPES if re.fullmatch(rx, c.strip(" :"), re.I)), None))
+            header = kinds if sum(k is not None for k in kinds) >= 2 else None
+            continue
+        if len(cells) != len(header):
+            continue
+        for (s, c), kind in zip(cells, header):
+            if not kind or not c or (kind != "NAME" and not re.search(r"\d", c)) or (
+                    kind == "NAME" and (re.search(r"\d", c) or len(c.split()) > 4)):
+                continue
+            out.append((kind, s, s + len(c)))
 
 
 def _surname_end(text: str, end: int, capital: bool, allow: Allowlist) -> int:
@@ -748,6 +902,8 @@ def _surname_end(text: str, end: int, capital: bool, allow: Allowlist) -> int:
             particles += 1
             pos = m.end()
             continue  # kept only if a surname follows
+        if re.match(r"\d", text[m.end():m.end() + 1]) or (not capital and word.isupper()):
+            break  # "yusuf ali nino JB482917C": the letters of a code, not a surname
         if (_capitalised(word) != capital or key in allow.not_names or key in allow.term_words
                 or key in _PERSON_NOUNS or re.fullmatch(_STREET_TYPES, key, re.I)
                 or (not capital and _LOWER_STOP_SUFFIX.search(key) and not _in_lexicon(word, allow)
@@ -852,7 +1008,15 @@ _AGED = re.compile(
     re.I | re.M)
 
 
+# "girl at the hub - 'Destiny' - 15, won't give surname": a quoted name, then an age
+_QUOTED_AGED = re.compile(r"['‘\"“](?P<name>%s)['’\"”][ \t]*[-–,][ \t]*(?:aged[ \t]+)?\d{1,2}"
+                          r"(?:[ \t]*(?:yo|y/o|yrs?|years?(?:[ \t]+old)?))?[ \t]*(?:[,)]|$|\band\b)" % _CAP_WORD_NO_APOS, re.M)
+
+
 def _find_aged(text: str, allow: Allowlist, out: List[Span]) -> None:
+    for m in _QUOTED_AGED.finditer(text):
+        if _name_like(m.group("name"), allow) and m.group("name").lower() not in _NOT_AGED:
+            out.append(("NAME", m.start("name"), m.end("name")))
     for m in _AGED.finditer(text):
         word = m.group("name")
         if _name_like(word, allow) and word.lower() not in _NOT_AGED:
@@ -1063,6 +1227,9 @@ def redact(text: str, allowlist: Optional[Allowlist] = None) -> RedactionResult:
     _find_numbers(text, allow, found)
     _find_dates(text, found)
     _find_addresses(text, found)
+    for m in _SPOKEN_EMAIL.finditer(text):
+        found.append(("EMAIL", m.start(), m.end()))
+    _find_table_cells(text, found)
     _find_names(text, allow, found)
     placeholders = [(m.start(), m.end()) for m in _PLACEHOLDER_RE.finditer(text)]
     found = [sp for sp in found if not any(sp[1] < pe and ps < sp[2] for ps, pe in placeholders)]

@@ -107,6 +107,11 @@ def main(argv: list[str] | None = None) -> int:
         print("no usable content/needs.yml: " + "; ".join(map(str, problems)), file=sys.stderr)
         return 1
     search = KnowledgeSearch.create()
+    from knowledge_base.index import build_index
+
+    # the canonical index (every text re-embedded in fixed batches), as a fresh clone builds
+    # it: an index grown by edits differs by int8 rounding, enough to move a figure
+    build_index(search.content, search.embedder, search.index_dir, progress=False, force=True)
     search.warm_up()
     router = RiskRouter.shipped(search.embedder, search.items.values())
     router.warm_up()

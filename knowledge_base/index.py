@@ -13,7 +13,9 @@ item's encoding and is served within about a second. The int8 encoder's vectors 
 slightly on the texts batched together (cosine 0.93-0.99), so for it a *forced* build
 (``kb build --force``, and every first build) re-embeds every text in fixed batches, sorted
 by length: the same content then always gives the same index. An ordinary build after an
-edit embeds only the new texts, in their own batch, and keeps the others' vectors.
+edit embeds only the new texts, in their own batch, and keeps the others' vectors, so an
+index grown by edits differs from the canonical one by int8 rounding (enough to move hit@1
+by a point or two): `make eval` and `make bench` rebuild the canonical index first.
 """
 
 from __future__ import annotations

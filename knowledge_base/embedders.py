@@ -14,6 +14,8 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Protocol
 
@@ -102,6 +104,9 @@ class SentenceTransformerEmbedder:
     text in fixed batches and the same content always gives the same index; an ordinary build
     after an edit embeds only the new texts (``knowledge_base/index.py``)."""
 
+    CACHE_SIZE = 64   # recent small calls kept (a few KB each)
+    CACHE_BATCH = 8   # only calls of at most this many texts (queries, clauses), never index builds
+
     def __init__(self, model: str | None = None, batch_size: int = 16, expected_sha256: str | None = None,
                  precision: str | None = None):
         self.model = model or os.environ.get("FRONTLINE_EMBEDDING_MODEL", BUNDLED_MODEL)
@@ -114,6 +119,10 @@ class SentenceTransformerEmbedder:
                 "(set FRONTLINE_EMBEDDING_PRECISION=int8 or fp32)"
             )
         self._st = None
+        # the last few small calls: the risk router and the search encode the same message
+        # (and the same clauses) one after the other; the same batch gives the same vectors
+        self._recent: OrderedDict[tuple[str, ...], np.ndarray] = OrderedDict()
+        self._cache_lock = threading.Lock()
         self.dim = 384
         self.model_id = self.model if self.precision == "fp32" else f"{self.model}#{self.precision}"
         # int8 scales activations per batch: a text's vector moves (cosine 0.93-0.99) with the
@@ -159,6 +168,22 @@ class SentenceTransformerEmbedder:
             self.warm_up()
         if not texts:
             return {"embeddings": np.zeros((0, self.dim), dtype="float32")}
+        key = tuple(texts) if len(texts) <= self.CACHE_BATCH else None
+        if key is not None:
+            with self._cache_lock:
+                hit = self._recent.get(key)
+                if hit is not None:
+                    self._recent.move_to_end(key)
+                    return {"embeddings": hit.copy()}
+        vectors = self._encode(texts, show_progress)
+        if key is not None:
+            with self._cache_lock:
+                self._recent[key] = vectors.copy()
+                while len(self._recent) > self.CACHE_SIZE:
+                    self._recent.popitem(last=False)
+        return {"embeddings": vectors}
+
+    def _encode(self, texts: list[str], show_progress: bool) -> np.ndarray:
         emb = self._st.encode(
             texts,
             batch_size=self.batch_size,
@@ -166,7 +191,7 @@ class SentenceTransformerEmbedder:
             convert_to_numpy=True,
             show_progress_bar=show_progress,
         )
-        return {"embeddings": np.asarray(emb, dtype="float32")}
+        return np.asarray(emb, dtype="float32")
 
 
 def _quantise_int8(st):

@@ -30,6 +30,9 @@ from .text import Thesaurus, item_lexical_text
 
 Confidence = Literal["answer", "show", "choose", "none"]
 MAX_QUERY_CHARS = 1000
+# dense retrieval on the message as typed, not the thesaurus-expanded text (measured on the
+# five search sets: 335 vs 332 of 420 right at hit@1), so the router's vector is reused
+DENSE_ON_RAW_TEXT = True
 
 
 @dataclass(frozen=True)
@@ -250,7 +253,9 @@ class KnowledgeSearch:
         live = [q for q in queries if any(ch.isalnum() for ch in q)]
         expanded = {q: self.thesaurus.expand(q) for q in live}
         n = self.settings.candidates
-        dense_all = (dict(zip(live, self.dense.run_many([expanded[q] for q in live], n)))
+        # the encoder reads the message as typed (the thesaurus feeds BM25): the same vector
+        # the risk router makes for it, so one encoder call serves both (the embedder caches it)
+        dense_all = (dict(zip(live, self.dense.run_many([q if DENSE_ON_RAW_TEXT else expanded[q] for q in live], n)))
                      if self.mode != "bm25" and live else {})
         filters = filters or Filters()
         results = []

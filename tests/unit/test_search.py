@@ -157,3 +157,30 @@ def test_run_many_gives_what_run_gives_for_each_query(fake_search):
     for q, out in zip(queries, many):
         one = fake_search.run(q)
         assert [h.id for h in out["hits"]] == [h.id for h in one["hits"]] and out["confidence"] == one["confidence"]
+
+
+def test_the_embedder_reuses_its_last_small_calls(monkeypatch):
+    """The risk router and the search encode the same message one after the other: the second
+    call is served from the embedder's small cache (same batch, same vectors); index-sized
+    calls are never kept."""
+    import numpy as np
+
+    from knowledge_base.embedders import SentenceTransformerEmbedder
+
+    emb = SentenceTransformerEmbedder()
+    emb._st = object()  # no model needed: _encode is replaced below
+    calls = []
+
+    def encode(texts, show_progress):
+        calls.append(list(texts))
+        return np.ones((len(texts), 3), "float32")
+
+    monkeypatch.setattr(emb, "_encode", encode)
+    first = emb.run(["her partner hit her"])["embeddings"]
+    first[0, 0] = 99.0  # a caller changing its copy must not change the cache
+    again = emb.run(["her partner hit her"])["embeddings"]
+    assert len(calls) == 1 and again[0, 0] == 1.0
+    big = [f"text {i}" for i in range(emb.CACHE_BATCH + 1)]
+    emb.run(big)
+    emb.run(big)
+    assert len(calls) == 3

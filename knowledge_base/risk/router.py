@@ -225,6 +225,8 @@ class RiskRouter:
             self.vectors = self._embed_examples(self.texts)
             features = np.hstack([self.vectors, _lexical(self.texts, self.settings.lexical_weight)])
             self.label_index = np.array([self.order.index(x) for x in labels])
+            # each route's example rows, for its closest example (``near_floor``)
+            self.rows_of = {r.id: np.flatnonzero(self.labels == r.id) for r in routes.routes}
             self.weights, self.bias = _fit_softmax(features, self.label_index, len(self.order), self.settings.l2)
             self._warm = True
 
@@ -286,7 +288,7 @@ class RiskRouter:
             probs = (1 - s.knn_weight) * probs + s.knn_weight * knn
         scores = {route: float(probs[i]) for i, route in enumerate(self.order)}
         scores[NONE] += scores.pop(EVERYDAY, 0.0)
-        closest = {route: float(sims[self.label_index == i].max(initial=-1.0)) for i, route in enumerate(self.order)}
+        closest = {route: float(sims[rows].max(initial=-1.0)) for route, rows in self.rows_of.items()}
         top = order[:5]
         nearest = tuple(Nearest(self.texts[i], NONE if self.labels[i] == EVERYDAY else str(self.labels[i]),
                                 round(float(sims[i]), 3)) for i in top)

@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # the canonical index (every text re-embedded in fixed batches), as a fresh clone builds
     # it: an index grown by edits differs by int8 rounding, enough to move a figure
-    build_index(search.content, search.embedder, search.index_dir, progress=False, force=True)
+    build_index(search.content, search.embedder, search.index_dir, progress=False, canonical=True)
     search.warm_up()
     router = RiskRouter.shipped(search.embedder, search.items.values())
     router.warm_up()

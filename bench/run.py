@@ -99,7 +99,7 @@ def search_stage(r: dict, why: dict, queries, content, emb) -> None:
     from knowledge_base.search import KnowledgeSearch
 
     stage("1/5 search quality on the dev set (BM25, dense, hybrid)")
-    build_index(content, emb, progress=True, force=True)  # canonical, as a fresh clone builds it
+    build_index(content, emb, progress=True, canonical=True)  # as a fresh clone builds it
     searches = {}
     for mode in ("bm25", "dense", "hybrid"):
         # the BM25 baseline is off-the-shelf BM25 without our thesaurus (as in `make eval`)

@@ -103,6 +103,12 @@ def test_batch_dependent_embedder_re_embeds_everything_when_forced_and_only_edit
                          progress=False)
     assert 0 < edited.embedded <= 6 and edited.reused == edited.vectors - edited.embedded
     assert sum(len(b) for b in emb.batches) == edited.embedded
+    # what make eval asks for: the fresh-clone index, rebuilt only when the published one is not it
+    emb.batches.clear()
+    edited_content = Content(items=[changed, *content.items[1:]], terms=content.terms)
+    canonical = build_index(edited_content, emb, tmp_path, progress=False, canonical=True)
+    assert canonical.embedded == canonical.vectors and not canonical.skipped
+    assert build_index(edited_content, emb, tmp_path, progress=False, canonical=True).skipped
 
 
 def test_missing_index_is_a_clear_error(content, tmp_path):

@@ -49,11 +49,11 @@ def offer_flows(dispatcher: CollectingDispatcher, hits) -> None:
 
 
 def borough_filter(text: str):
-    """A message naming one borough searches that borough (plus London-wide and national)."""
-    from knowledge_base.search import Filters
+    """A message naming places of one borough ("forest gate", "E8", "hackney") searches that
+    borough (plus London-wide and national): ``content/places.yml``."""
+    from knowledge_base.search import borough_filter as _filter
 
-    named = {b for b in ("hackney", "newham") if b in text.lower()}
-    return Filters(borough=named.pop()) if len(named) == 1 else None
+    return _filter(text)
 
 
 def requested_refresher(text: str) -> str | None:

@@ -154,24 +154,32 @@ def build_rate(content, embedder, rounds: int = 3) -> dict:
 
 
 def answer_first(ks, queries: list[Query]) -> dict:
-    """What the worker sees first (#16): a card ("answer", or "show" with the "check it
-    fits" marker), a "did you mean" choice, or nothing. ``right`` counts a right card, or a
-    choice that holds a right item; ``wrong_unmarked`` a wrong card shown as confident."""
-    cards = card_right = right = wrong_unmarked = 0
+    """What the worker sees first (#16), on the shipped path (a borough named in the message
+    filters the local items, as the action does): a card ("answer", or "show" with the "check
+    it fits" marker) with its two "Not this?" buttons, a "did you mean" choice, or nothing.
+    ``card_right`` a right card; ``right`` a right card, or a choice that holds a right
+    item; ``in_reply`` a right item anywhere in the first reply (the card, its "Not this?"
+    buttons, or the choices); ``wrong_unmarked`` a wrong card shown as confident."""
+    from knowledge_base.search import borough_filter
+
+    cards = card_right = right = in_reply = wrong_unmarked = 0
     for q in queries:
-        out = ks.run(q.text, top_k=3)
+        out = ks.run(q.text, borough_filter(q.text), top_k=3)
         hits, conf = out["hits"], out["confidence"]
-        ok = {h.id for h in hits} & set(q.expected)
+        ok = bool({h.id for h in hits} & set(q.expected))
         if conf in ("answer", "show") and hits:
             cards += 1
             top_ok = hits[0].id in q.expected
             card_right += top_ok
             right += top_ok
+            in_reply += ok
             wrong_unmarked += conf == "answer" and not top_ok
         elif conf == "choose":
-            right += bool(ok)
+            right += ok
+            in_reply += ok
     n = max(len(queries), 1)
-    return {"cards": cards / n, "card_right": card_right / n, "right": right / n, "wrong_unmarked": wrong_unmarked / n}
+    return {"cards": cards / n, "card_right": card_right / n, "right": right / n, "in_reply": in_reply / n,
+            "wrong_unmarked": wrong_unmarked / n}
 
 
 def main(argv=None) -> int:
@@ -242,8 +250,9 @@ def main(argv=None) -> int:
             out[f"{d.name}_hit1"], out[f"{d.name}_hit3"] = h["hit1"], h["hit3"]
             print(f"| {d.name} | {len(qs)} | {b['hit1']:.3f} / {b['hit3']:.3f} | {h['hit1']:.3f} / {h['hit3']:.3f} |")
     print("\nAnswer first (what the first reply is), per labelled set:\n")
-    print("| set | first reply is a card | card right | right item in the first reply | wrong card without the marker |")
-    print("|---|---|---|---|---|")
+    print("| set | first reply is a card | card right | right card or right choice | right item anywhere in the "
+          "first reply (card, its \"Not this?\" buttons, choices) | wrong card without the marker |")
+    print("|---|---|---|---|---|---|")
     for d in labelled_sets():
         qs = load_devset(d)
         if check_devset(qs, {i.id for i in content.items}):
@@ -251,7 +260,7 @@ def main(argv=None) -> int:
         a = answer_first(searches["hybrid"], qs)
         out[f"{d.name}_answer_first"] = a
         print(f"| {d.name} ({len(qs)}) | {a['cards']:.0%} | {a['card_right']:.3f} | {a['right']:.3f} | "
-              f"{a['wrong_unmarked']:.3f} |")
+              f"{a['in_reply']:.3f} | {a['wrong_unmarked']:.3f} |")
     targets = {"hit@3 >= 0.95": out["hit3"] >= 0.95, "hit@1 >= 0.85": out["hit1"] >= 0.85,
                "hybrid hit@1 >= BM25 + 0.10": round(out["hit1"] - out["bm25_hit1"], 9) >= 0.10}
     print("\nTargets: " + ", ".join(f"{k}: {'met' if v else 'NOT MET'}" for k, v in targets.items()))

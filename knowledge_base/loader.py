@@ -22,7 +22,7 @@ from common.problems import Problem, display_path, node_line, read_yaml
 from .schema import Guidance, ItemFile, Service, Term, ThesaurusFile
 
 # files in the content home that are not knowledge-base content
-NOT_KNOWLEDGE = {"wording", "importers", "redaction_allowlist.yml", "referral_domains.yml"}
+NOT_KNOWLEDGE = {"wording", "importers", "redaction_allowlist.yml", "referral_domains.yml", "places.yml"}
 
 # UK emergency and NHS numbers need no per-item verification date
 EMERGENCY_NUMBERS = {"999", "112", "111", "101", "105"}

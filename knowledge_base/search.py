@@ -95,6 +95,15 @@ class Filters:
         return True
 
 
+def borough_filter(text: str, content_dir: Path | str | None = None) -> Filters | None:
+    """The filter for a message that names places of exactly one borough (``places.yml``
+    in the shipped content, or in ``content_dir``), else None."""
+    from .places import borough_named
+
+    named = borough_named(text, content_dir or os.environ.get("FRONTLINE_CONTENT_DIR") or CONTENT_DIR)
+    return Filters(borough=named) if named else None
+
+
 @dataclass
 class Hit:
     item: Service | Guidance

@@ -121,10 +121,12 @@ def validate_all(content_dir: Path | str) -> Report:
         report.problems += problems + _refer_problems(content_dir, flows, content)
     report.problems += _risk_problems(content_dir, flow_ids, {i.id for i in content.items})
     from .needs import needs_problems
+    from .places import places_problems
     from .referral_domains import referral_email_problems
 
     report.problems += needs_problems(content_dir, content.by_id())
     report.problems += referral_email_problems(content_dir, content)
+    report.problems += places_problems(content_dir, {b for i in content.items for b in i.boroughs})
     if (content_dir / "refreshers").is_dir():
         try:
             from .refreshers import validate_refreshers

@@ -50,6 +50,9 @@ class Content:
     terms: list[Term] = field(default_factory=list)
     item_lines: dict[str, tuple[str, int]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    # the needs map's worker-worded examples, each with the items of its need: search reads
+    # them as exemplars ("a message like this one is answered by these items")
+    exemplars: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
 
     @property
     def errors(self) -> list[Problem]:
@@ -167,7 +170,25 @@ def load_content(content_dir: Path | str = CONTENT_DIR, today: dt.date | None = 
     if not content.items and not content.errors:
         content.problems.append(Problem(str(content_dir), 1, "no content items found", hint="add files under services/ or guidance/"))
     _check_cross(content, today)
+    content.exemplars = _exemplars(content_dir, {i.id for i in content.items})
     return content
+
+
+def _exemplars(content_dir: Path, item_ids: set[str]) -> list[tuple[str, tuple[str, ...]]]:
+    """(example, its need's items) for every example in ``needs.yml``; none when the map is
+    missing or broken (``kb validate`` reports that)."""
+    from .needs import load_needs
+
+    try:
+        needs, _ = load_needs(content_dir)
+    except Exception:  # noqa: BLE001 - a broken map is a validation problem, not a search one
+        return []
+    out = []
+    for need in needs.needs if needs else ():
+        items = tuple(i for i in need.items if i in item_ids)
+        if items:
+            out += [(e, items) for e in need.examples]
+    return out
 
 
 def content_fingerprint(content_dir: Path | str = CONTENT_DIR) -> str:

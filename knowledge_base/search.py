@@ -56,17 +56,25 @@ class SearchSettings:
     card without the marker rose to 2.9% on dev (check3 13%, check4 10%); at 0.05 it is
     1.0% on dev (check 0, check2 0, check3 5%, check4 1.7%), with 45% of dev messages an
     unmarked answer and 96% a card. What is shown does not change, only the marker.
+
+    Exemplars (2026-12-04, 480 needs-map examples, ``exemplar_weight`` 0.75 chosen on dev and
+    the four older check sets together): card right dev 0.852 -> 0.848, check 0.775 -> 0.825,
+    check2 0.74 -> 0.80, check3 0.48 -> 0.52, check4 0.82 -> 0.83. Top scores rise, so the
+    answer line moved to 0.44 with ``answer_margin`` 0.07 (dev): a wrong card without the
+    marker 0.0% on dev (check 0, check2 2.0%, check3 0, check4 1.7%); what is shown is the same.
     """
 
     dense_weight: float = 1.0
     bm25_weight: float = 1.5
     bm25_saturation: float = 15.0
-    answer_threshold: float = 0.36
-    answer_margin: float = 0.05
+    answer_threshold: float = 0.44
+    answer_margin: float = 0.07
     show_threshold: float = 0.26
     tie_margin: float = 0.02
     none_threshold: float = 0.18
     candidates: int = 60
+    exemplar_weight: float = 0.75  # an item's dense score is at least this x the similarity of its closest exemplar (0: off)
+    exemplar_top: int = 20         # how many of the closest exemplars count
 
     @classmethod
     def from_env(cls) -> "SearchSettings":
@@ -116,16 +124,42 @@ class Hit:
         return self.item.id
 
 
+# exemplar vectors by (model, text): a content reload re-encodes only new examples
+_EXEMPLAR_VECTORS: dict[tuple[str, str], "np.ndarray"] = {}
+
+
 class DenseRetriever:
-    def __init__(self, embedder: Embedder, index: LoadedIndex | None = None, index_dir: Path | None = None):
+    """Item scores from the FAISS index; with ``exemplars`` (the needs map's examples and
+    their items), an item also scores ``exemplar_weight`` x the similarity of the message to
+    its closest exemplar when that is higher: a message worded like a worker's example finds
+    that example's items even when the item text words it differently."""
+
+    def __init__(self, embedder: Embedder, index: LoadedIndex | None = None, index_dir: Path | None = None,
+                 exemplars: list[tuple[str, tuple[str, ...]]] = (), exemplar_weight: float = 0.0,
+                 exemplar_top: int = 20):
         self.embedder = embedder
         self.index = index
         self.index_dir = index_dir
+        self.exemplars = list(exemplars) if exemplar_weight > 0 else []
+        self.exemplar_weight = exemplar_weight
+        self.exemplar_top = exemplar_top
+        self.exemplar_vectors = None
 
     def warm_up(self) -> None:
         self.embedder.warm_up()
         if self.index is None:
             self.index = load_index(self.index_dir)
+        if self.exemplars and self.exemplar_vectors is None:
+            import numpy as np
+
+            model = getattr(self.embedder, "model_id", type(self.embedder).__name__)
+            texts = [t for t, _ in self.exemplars]
+            missing = list(dict.fromkeys(t for t in texts if (model, t) not in _EXEMPLAR_VECTORS))
+            for start in range(0, len(missing), 64):  # fixed batches: the same vectors every start
+                batch = missing[start:start + 64]
+                for t, v in zip(batch, self.embedder.run(batch)["embeddings"]):
+                    _EXEMPLAR_VECTORS[(model, t)] = np.asarray(v, dtype="float32")
+            self.exemplar_vectors = np.stack([_EXEMPLAR_VECTORS[(model, t)] for t in texts])
 
     def run(self, query: str, k: int = 60) -> dict[str, dict[str, float]]:
         return {"scores": self.run_many([query], k)[0]}
@@ -145,6 +179,17 @@ class DenseRetriever:
                 item_id = self.index.rows[i]
                 if s > scores.get(item_id, -1.0):
                     scores[item_id] = float(s)
+        if self.exemplar_vectors is not None:
+            import numpy as np
+
+            all_sims = np.asarray(vecs, dtype="float32") @ self.exemplar_vectors.T
+            top = min(self.exemplar_top, all_sims.shape[1])
+            for scores, row in zip(out, all_sims):
+                for j in np.argpartition(-row, top - 1)[:top]:
+                    v = self.exemplar_weight * float(row[j])
+                    for item_id in self.exemplars[j][1]:
+                        if v > scores.get(item_id, 0.0):
+                            scores[item_id] = v
         return out
 
 
@@ -225,7 +270,9 @@ class KnowledgeSearch:
     def __post_init__(self):
         self.thesaurus = Thesaurus(self.content.terms if self.use_thesaurus else [])
         self.items = {i.id: i for i in self.content.items}
-        self.dense = DenseRetriever(self.embedder, index_dir=self.index_dir)
+        self.dense = DenseRetriever(self.embedder, index_dir=self.index_dir, exemplars=self.content.exemplars,
+                                    exemplar_weight=self.settings.exemplar_weight,
+                                    exemplar_top=self.settings.exemplar_top)
         self.bm25 = BM25Retriever(self.content.items, self.thesaurus)
         self.ranker = HybridRanker(self.settings)
         self._lock = threading.Lock()

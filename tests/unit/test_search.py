@@ -144,7 +144,9 @@ def _hit(item_id, score, categories):
 
 
 @pytest.mark.parametrize("scores_and_cats, expected", [
-    ([(0.40, ["food"]), (0.30, ["food"])], "answer"),                    # above the confident line, clear margin
+    ([(0.46, ["food"]), (0.38, ["food"])], "answer"),                    # above the confident line, clear margin
+    ([(0.46, ["food"]), (0.40, ["food"])], "show"),                      # above it, but a lead under answer_margin
+    ([(0.40, ["food"]), (0.30, ["food"])], "show"),                      # under the confident line
     ([(0.30, ["food"]), (0.29, ["food"])], "show"),                      # between the lines: best card, marked
     ([(0.30, ["housing"]), (0.295, ["money-debt"])], "choose"),          # nearly tied, different needs
     ([(0.30, ["housing"]), (0.295, ["housing", "benefits"])], "show"),   # nearly tied, same need
@@ -190,3 +192,32 @@ def test_the_embedder_reuses_its_last_small_calls(monkeypatch):
     emb.run(big)
     emb.run(big)
     assert len(calls) == 3
+
+
+def test_a_needs_map_example_finds_its_items_even_when_the_item_words_it_differently(content, tmp_path):
+    """The needs map's worker-worded examples are exemplars: a message worded like one of them
+    scores that need's items at exemplar_weight x its similarity (the fake embedder gives an
+    identical text similarity 1.0)."""
+    from dataclasses import replace
+
+    from knowledge_base.embedders import FakeEmbedder
+    from knowledge_base.index import build_index
+    from knowledge_base.search import KnowledgeSearch, SearchSettings
+
+    message = "zq the washing line of forms xv"  # words no item uses
+    with_exemplar = replace(content, exemplars=[(message, ("priority-services-register",))])
+    emb = FakeEmbedder()
+    build_index(with_exemplar, emb, tmp_path, progress=False)
+    on = KnowledgeSearch(content=with_exemplar, embedder=emb, index_dir=tmp_path)
+    off = KnowledgeSearch(content=with_exemplar, embedder=emb, index_dir=tmp_path,
+                          settings=SearchSettings(exemplar_weight=0.0))
+    top = on.run(message)["hits"][0]
+    assert top.id == "priority-services-register"
+    assert top.dense == pytest.approx(SearchSettings().exemplar_weight, abs=1e-3)
+    assert all(h.id != "priority-services-register" for h in off.run(message)["hits"][:1])
+
+
+def test_the_shipped_content_carries_the_needs_examples_as_exemplars(content):
+    ids = {i.id for i in content.items}
+    assert len(content.exemplars) >= 400
+    assert all(items and set(items) <= ids for _, items in content.exemplars)

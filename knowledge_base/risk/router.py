@@ -146,11 +146,15 @@ RISK_CATEGORIES = frozenset({"safeguarding", "domestic-abuse", "mental-health"})
 
 
 EVERYDAY = "none-everyday"  # a second "no guide" class: everyday needs, beside the questions
+# the first examples of each everyday need vote "no guide"; more (the needs map grew from 3 to 7
+# examples a need for search, 2026-12-04) drowned disclosures typed inside an everyday request:
+# risk messages with no route went from 2 to 6 of 1 016 on the routing sets
+EVERYDAY_PER_NEED = 3
 
 
 def everyday_examples(items, needs=()) -> list[str]:
     """The titles of the knowledge base's everyday items (benefits, housing, food ...)
-    and the worker-worded examples of the everyday needs in the needs map: every need
+    and the first ``EVERYDAY_PER_NEED`` worker-worded examples of each everyday need in the needs map: every need
     the content covers votes against opening a guide, and grows with the content. A need
     is everyday when it is outside the safeguarding area and names no ``risk_route`` (its
     messages can be disclosures: self-neglect, a scam on an older person). They form their own class beside ``not_risk.examples`` (the questions about risk
@@ -158,7 +162,7 @@ def everyday_examples(items, needs=()) -> list[str]:
     items = list(items)
     risky = {i.id for i in items if set(i.categories) & RISK_CATEGORIES}
     return [i.title for i in items if i.id not in risky] + [
-        e for n in needs if n.area != "safeguarding" and not n.risk_route for e in n.examples]
+        e for n in needs if n.area != "safeguarding" and not n.risk_route for e in n.examples[:EVERYDAY_PER_NEED]]
 
 
 class RiskRouter:

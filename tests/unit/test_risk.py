@@ -167,3 +167,17 @@ def test_example_vectors_are_cached_between_starts(tmp_path):
     cache.write_bytes(b"not a cache")  # a damaged cache is rebuilt, never fatal
     RiskRouter(Counting(), vector_cache=cache).warm_up()
     assert Counting.calls == 2 * encoded
+
+
+def test_only_the_first_examples_of_each_everyday_need_vote_no_guide():
+    """Search reads every example of the needs map; the router's "no guide" class takes only
+    the first EVERYDAY_PER_NEED of each everyday need (more drowned disclosures typed inside
+    an everyday request), and none of a safeguarding need or a need with a risk route."""
+    from types import SimpleNamespace as NS
+
+    from knowledge_base.risk.router import EVERYDAY_PER_NEED, everyday_examples
+
+    needs = [NS(area="food", risk_route=None, examples=[f"food {i}" for i in range(7)]),
+             NS(area="safeguarding", risk_route=None, examples=["s 1"]),
+             NS(area="housing", risk_route="domestic-abuse", examples=["h 1"])]
+    assert everyday_examples([], needs) == [f"food {i}" for i in range(EVERYDAY_PER_NEED)]

@@ -23,7 +23,7 @@ from typing import Literal
 
 
 from .embedders import Embedder, make_embedder
-from .index import LoadedIndex, load_index
+from .index import LoadedIndex, default_index_dir, load_index
 from .loader import CONTENT_DIR, Content, load_content
 from .schema import Guidance, Service
 from .text import Thesaurus, item_lexical_text
@@ -124,8 +124,7 @@ class Hit:
         return self.item.id
 
 
-# exemplar vectors by (model, text): a content reload re-encodes only new examples
-_EXEMPLAR_VECTORS: dict[tuple[str, str], "np.ndarray"] = {}
+EXEMPLAR_VECTORS = "exemplar-vectors.npz"  # beside the index: a restart encodes only new examples
 
 
 class DenseRetriever:
@@ -150,16 +149,10 @@ class DenseRetriever:
         if self.index is None:
             self.index = load_index(self.index_dir)
         if self.exemplars and self.exemplar_vectors is None:
-            import numpy as np
+            from .vector_cache import cached_vectors
 
-            model = getattr(self.embedder, "model_id", type(self.embedder).__name__)
-            texts = [t for t, _ in self.exemplars]
-            missing = list(dict.fromkeys(t for t in texts if (model, t) not in _EXEMPLAR_VECTORS))
-            for start in range(0, len(missing), 64):  # fixed batches: the same vectors every start
-                batch = missing[start:start + 64]
-                for t, v in zip(batch, self.embedder.run(batch)["embeddings"]):
-                    _EXEMPLAR_VECTORS[(model, t)] = np.asarray(v, dtype="float32")
-            self.exemplar_vectors = np.stack([_EXEMPLAR_VECTORS[(model, t)] for t in texts])
+            cache = Path(self.index_dir or default_index_dir()) / EXEMPLAR_VECTORS
+            self.exemplar_vectors = cached_vectors(self.embedder, [t for t, _ in self.exemplars], cache, canonical=True)
 
     def run(self, query: str, k: int = 60) -> dict[str, dict[str, float]]:
         return {"scores": self.run_many([query], k)[0]}

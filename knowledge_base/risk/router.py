@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import threading
 import zlib
 from dataclasses import dataclass, field, replace
@@ -35,6 +34,7 @@ import yaml
 from ..clauses import split_clauses
 from ..embedders import Embedder
 from ..loader import CONTENT_DIR
+from ..vector_cache import cached_vectors
 from . import cues as C
 from .schema import NONE, RiskRoutes
 
@@ -241,26 +241,7 @@ class RiskRouter:
         model is not exactly batch-invariant) only moves an example by rounding."""
         if self._cache is None:
             return self.embedder.run(texts)["embeddings"]
-        model = getattr(self.embedder, "model_id", "?")
-        keys = [hashlib.sha256(f"{model}\0{t}".encode()).hexdigest()[:32] for t in texts]
-        cached: dict[str, np.ndarray] = {}
-        try:
-            with np.load(self._cache) as z:
-                cached = dict(zip(z["keys"].tolist(), z["vectors"]))
-        except (OSError, KeyError, ValueError):
-            pass  # no cache yet, or an unreadable one: encode everything
-        missing = [i for i, k in enumerate(keys) if k not in cached]
-        if missing:
-            for i, v in zip(missing, self.embedder.run([texts[i] for i in missing])["embeddings"]):
-                cached[keys[i]] = v
-            try:
-                self._cache.parent.mkdir(parents=True, exist_ok=True)
-                tmp = self._cache.with_suffix(".tmp.npz")
-                np.savez(tmp, keys=np.array(keys), vectors=np.stack([cached[k] for k in keys]))
-                os.replace(tmp, self._cache)
-            except OSError:
-                pass  # a read-only data folder: encode again next time
-        return np.stack([cached[k] for k in keys]).astype("float32")
+        return cached_vectors(self.embedder, texts, self._cache)
 
     def is_question_about(self, said: list[str]) -> bool:
         """A question ABOUT a topic ("what is county lines"): a question frame and no

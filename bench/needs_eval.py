@@ -10,7 +10,8 @@ Also counted: messages that would open a safeguarding guide instead (everyday ne
 The dev set is the needs map itself: every need's ``examples`` (workers' words, written with
 the map), labelled with that need. Tuning happens on it; the sets under tests/eval_needs/ stay
 blind. Since 2026-12-04 search reads those examples as exemplars (an example finds its own
-need's items), so the dev figure is a consistency check, not a measure: read needs-blind. Targets (issue #15): strict at least 0.85 on the blind set, 0.95 on the dev set.
+need's items), so the dev figure is a consistency check, not a measure: read needs-blind.
+Targets (issue #15): strict at least 0.85 on the blind set, 0.95 on the dev set.
 """
 
 from __future__ import annotations

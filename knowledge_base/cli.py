@@ -69,12 +69,15 @@ def cmd_build(args) -> int:
 
 def cmd_search(args) -> int:
     from .embedders import make_embedder
+    from .places import borough_named
     from .search import Filters, KnowledgeSearch
 
     content = _checked_content(args)
     ks = KnowledgeSearch(content=content, embedder=make_embedder(args.embedder),
                          index_dir=Path(args.index) if args.index else None)
-    out = ks.run(args.query, Filters(borough=args.borough, category=args.category), top_k=args.top)
+    # as the assistant searches: a place of one borough named in the message filters the local items
+    borough = args.borough or borough_named(args.query, _content_dir(args))
+    out = ks.run(args.query, Filters(borough=borough, category=args.category), top_k=args.top)
     rows = [{"id": h.id, "title": h.item.title, "score": round(h.score, 4),
              "source": str(getattr(h.item, "source", None) or h.item.sources[0].url)} for h in out["hits"]]
     if args.json:
@@ -105,7 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("search", help="search the knowledge base")
     s.add_argument("query")
     s.add_argument("--json", action="store_true")
-    s.add_argument("--borough")
+    s.add_argument("--borough", help="only this borough's local items (default: the borough whose places the "
+                   "query names, as the assistant does)")
     s.add_argument("--category")
     s.add_argument("--top", type=int, default=5)
     s.set_defaults(func=cmd_search)

@@ -58,3 +58,22 @@ def test_an_edited_gazetteer_is_read_again(tmp_path):
     path.write_text(path.read_text().replace("[dalston]", "[dalston, hoxton]"))
     os.utime(path, (path.stat().st_atime, path.stat().st_mtime + 5))
     assert borough_named("hoxton", tmp_path) == "hackney"
+
+
+def test_kb_search_filters_by_the_place_named_as_the_assistant_does(content, tmp_path, capsys):
+    import json
+
+    from knowledge_base.cli import main as kb
+    from knowledge_base.embedders import FakeEmbedder
+    from knowledge_base.index import build_index
+
+    build_index(content, FakeEmbedder(), tmp_path, progress=False)
+    assert kb(["--embedder", "fake", "--index", str(tmp_path), "search", "food bank in forest gate",
+               "--json", "--top", "10"]) == 0
+    ids = [r["id"] for r in json.loads(capsys.readouterr().out)["results"]]
+    items = {i.id: i for i in content.items}
+    assert ids and all({"newham", "london", "national"} & set(items[i].boroughs) for i in ids)
+    assert kb(["--embedder", "fake", "--index", str(tmp_path), "search", "food bank in forest gate",
+               "--json", "--top", "10", "--borough", "hackney"]) == 0
+    ids = [r["id"] for r in json.loads(capsys.readouterr().out)["results"]]
+    assert ids and all({"hackney", "london", "national"} & set(items[i].boroughs) for i in ids)

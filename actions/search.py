@@ -16,6 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from knowledge_base.clauses import search_with_clauses, second_need
 from knowledge_base.present import asks_how_to_refer, referral_fields
+from knowledge_base.search import borough_filter
 
 from .cards import show_card, utter_item
 from .knowledge import get_search
@@ -48,14 +49,6 @@ def offer_flows(dispatcher: CollectingDispatcher, hits) -> None:
             {"title": f["title"], "payload": "/start_flow" + json.dumps({"flow_id": f["id"]})} for f in offers[:2]])
 
 
-def borough_filter(text: str):
-    """A message naming places of one borough ("forest gate", "E8", "hackney") searches that
-    borough (plus London-wide and national): ``content/places.yml``."""
-    from knowledge_base.search import borough_filter as _filter
-
-    return _filter(text)
-
-
 def requested_refresher(text: str) -> str | None:
     """The id of the refresher a typed message asks for in free words, if any."""
     from knowledge_base import refreshers as R
@@ -68,9 +61,11 @@ def requested_refresher(text: str) -> str | None:
 
 
 def search_for(text: str) -> dict[str, Any]:
-    """The shipped search for a worker's message (borough named in it as a filter), with its
-    clauses' results under ``"clauses"`` for the second need (the clauses in one batch)."""
-    return search_with_clauses(get_search(), text, borough_filter(text), top_k=3)
+    """The shipped search for a worker's message (a borough whose places it names as a filter,
+    ``content/places.yml``), with its clauses' results under ``"clauses"`` for the second need
+    (the clauses in one batch) and the filter under ``"filters"``."""
+    filters = borough_filter(text)
+    return {**search_with_clauses(get_search(), text, filters, top_k=3), "filters": filters}
 
 
 def answer_search(dispatcher: CollectingDispatcher, text: str, out: dict[str, Any] | None = None
@@ -91,7 +86,7 @@ def answer_search(dispatcher: CollectingDispatcher, text: str, out: dict[str, An
         if len(hits) > 1:
             dispatcher.utter_message(response="utter_kb_not_this", buttons=[
                 {"title": h.item.title, "payload": "/show_item" + json.dumps({"item_id": h.id})} for h in hits[1:3]])
-        also = second_need(get_search(), text, hits, borough_filter(text), out.get("clauses"))
+        also = second_need(get_search(), text, hits, out.get("filters"), out.get("clauses"))
         if also is not None:  # two needs in one message: the second one is a click away
             dispatcher.utter_message(response="utter_kb_also", title=also.item.title, buttons=[
                 {"title": also.item.title, "payload": "/show_item" + json.dumps({"item_id": also.id})}])

@@ -38,7 +38,7 @@ def dev_messages(needs) -> list[dict]:
 
 
 def evaluate(search, router, needs_by_id: dict, messages: list[dict]) -> dict:
-    from actions.search import borough_filter
+    from knowledge_base.search import borough_filter
 
     strict = shown = guided = unknown = 0
     no_item = Counter()
@@ -69,7 +69,7 @@ def evaluate(search, router, needs_by_id: dict, messages: list[dict]) -> dict:
 def evaluate_two(search, needs_by_id: dict, messages: list[dict]) -> dict:
     """Messages with two needs: is each need met by something in the first reply (the card,
     its "did you mean" choices, or the "Also:" item)?"""
-    from actions.search import borough_filter
+    from knowledge_base.search import borough_filter
     from knowledge_base.clauses import second_need
 
     both = one = also_shown = also_right = 0

@@ -53,10 +53,13 @@ class RouterSettings:
     knn_k: int = 5           # how many nearest examples vote
     knn_temperature: float = 0.05  # lower: the very nearest example counts more
     segment_min_words: int = 25  # a message this long is routed clause by clause too
+    clause_min_words: int = 7  # ... each of its clauses at least this long ("Says she is safe." is not routed alone)
     question_margin: float = 0.2   # the margin for a question ABOUT a topic (its cues already ignored)
     segment_margin: float = 0.05   # the margin for one clause of a long message, read out of its context
     near_floor: float = 0.35  # without a cue, a route whose closest example is less similar than this starts no guide
     cue_veto: float = 0.6  # when the examples give "no guide" at least this probability, cues do not count
+    cue_everyday_discount: float = 0.3  # share of the everyday "no guide" evidence a cue-backed route need not beat
+    reassured_margin: float = 0.3  # the margin, without a cue, for a message whose worker noted a reassurance ("says she feels safe")
 
 
 @dataclass(frozen=True)
@@ -219,14 +222,16 @@ class RiskRouter:
                 labels += [r.id] * len(r.examples)
             self.texts += routes.not_risk.examples
             labels += [NONE] * len(routes.not_risk.examples)
-            self.texts += self._everyday
-            labels += [EVERYDAY] * len(self._everyday)
+            everyday = self._everyday + routes.not_risk.everyday_examples
+            self.texts += everyday
+            labels += [EVERYDAY] * len(everyday)
             self.labels = np.array(labels)
-            self.order = [r.id for r in routes.routes] + [NONE] + ([EVERYDAY] if self._everyday else [])
+            self.order = [r.id for r in routes.routes] + [NONE] + ([EVERYDAY] if everyday else [])
             self.frames = [C.words(f) for f in routes.not_risk.question_frames]
             self.disclosing = set(C.words(" ".join(routes.not_risk.disclosure_words)))
             self.hypothetical = [C.words(f) for f in routes.not_risk.hypothetical_frames]
             self.topic_nouns = frozenset(C.words(" ".join(routes.not_risk.topic_nouns)))
+            self.reassurances = [C.words(f) for f in routes.not_risk.reassurance_frames]
             self.embedder.warm_up()
             self.vectors = self._embed_examples(self.texts)
             features = np.hstack([self.vectors, _lexical(self.texts, self.settings.lexical_weight)])
@@ -274,7 +279,7 @@ class RiskRouter:
             np.add.at(knn, self.label_index[near], votes / votes.sum())
             probs = (1 - s.knn_weight) * probs + s.knn_weight * knn
         scores = {route: float(probs[i]) for i, route in enumerate(self.order)}
-        scores[NONE] += scores.pop(EVERYDAY, 0.0)
+        scores[NONE] += scores.get(EVERYDAY, 0.0)  # both "no guide"; EVERYDAY kept apart for the cue veto
         closest = {route: float(sims[rows].max(initial=-1.0)) for route, rows in self.rows_of.items()}
         top = order[:5]
         nearest = tuple(Nearest(self.texts[i], NONE if self.labels[i] == EVERYDAY else str(self.labels[i]),
@@ -288,19 +293,21 @@ class RiskRouter:
         if not self._warm:
             self.warm_up()
         text = " ".join((text or "").split())
-        whole = self._decide(text)
+        said = C.words(text)
+        reassured = any(C.matches(f, said, max_gap=1) for f in self.reassurances)
+        whole = self._decide(text, reassured=reassured)
         if whole.is_risk or len(text.split()) < self.settings.segment_min_words:
             return whole
-        segments = split_clauses(text, min_words=4)
+        segments = split_clauses(text, min_words=self.settings.clause_min_words)
         if len(segments) < 2:
             return whole
         vectors = self.embedder.run(segments)["embeddings"]
-        found = [d for seg, q in zip(segments, vectors) if (d := self._decide(seg, q)).is_risk]
+        found = [d for seg, q in zip(segments, vectors) if (d := self._decide(seg, q, reassured)).is_risk]
         if not found:
             return whole
         return max(found, key=lambda d: d.scores[d.route] - d.scores[NONE])  # it names its clause
 
-    def _decide(self, text: str, q: np.ndarray | None = None) -> RiskDecision:
+    def _decide(self, text: str, q: np.ndarray | None = None, reassured: bool = False) -> RiskDecision:
         if not any(ch.isalpha() for ch in text) or text.startswith("/"):
             return RiskDecision(NONE, None)
         said = C.words(text)
@@ -312,9 +319,11 @@ class RiskRouter:
             return RiskDecision(NONE, None, cues=hits)
         emb, nearest, closest = self._example_scores(text, q)
         s = self.settings
-        if emb[NONE] >= s.cue_veto:
+        if emb[NONE] - s.cue_everyday_discount * emb.get(EVERYDAY, 0.0) >= s.cue_veto:
             # "the trafficking survivor we supported in 2024 wants the housing register form":
-            # a cue's words, but the whole message reads like the look-alikes, not a disclosure
+            # a cue's words, but the whole message reads like the look-alikes, not a disclosure.
+            # Only the look-alikes veto: an everyday request ("nan's carer hits her" beside a
+            # repair) never silences a cue
             hits = {}
         scores = {r: emb[r] + s.cue_weight * min(len(hits.get(r, [])), 2) for r in self.order if r not in (NONE, EVERYDAY)}
         ranked = sorted(scores, key=lambda r: -scores[r])
@@ -322,7 +331,12 @@ class RiskRouter:
         out = {**{r: round(v, 4) for r, v in scores.items()}, NONE: round(emb[NONE], 4)}
         segment = text if q is not None else None
         margin = max(s.margin, s.question_margin if question else 0.0, s.segment_margin if segment else 0.0)
-        if scores[best] - emb[NONE] <= margin or (best not in hits and (emb[best] < s.floor or closest[best] < s.near_floor)):
+        if reassured and best not in hits:  # the worker noted that nobody is at risk: the examples must be clear
+            margin = max(margin, s.reassured_margin)
+        # a route with its own cue competes with the look-alikes only: the everyday evidence ("about the
+        # rent") does not contradict a disclosure made inside an everyday request
+        rival = emb[NONE] - s.cue_everyday_discount * emb.get(EVERYDAY, 0.0) if best in hits else emb[NONE]
+        if scores[best] - rival <= margin or (best not in hits and (emb[best] < s.floor or closest[best] < s.near_floor)):
             return RiskDecision(NONE, None, cues=hits, nearest=nearest, scores=out, segment=segment)
         # offered beside the best: a route almost as strong, or one whose own cue matched too
         alts = tuple(dict.fromkeys(

@@ -41,6 +41,14 @@ class NotRisk(Strict):
     # "radicalisation awareness session", "anti-trafficking poster": a cue followed by one of
     # these nouns names an event or a resource, not a person at risk, so it does not count
     topic_nouns: list[str] = Field(default_factory=list)
+    # "says she feels safe", "no concerns", "happy for us to call": what a worker writes in a call
+    # note when they have checked and nobody is at risk. A route that only the examples support
+    # (no cue of its own) then needs a larger lead (``RouterSettings.reassured_margin``)
+    reassurance_frames: list[ShortLine] = Field(default_factory=list)
+    # call notes on a resident's everyday hardship where nobody is harmed ("since her hip op she
+    # can't get in the bath, daughter asking about a bath lift"): they vote "no guide" beside the
+    # everyday needs' examples, against the pull of "vulnerable person" towards the risk routes
+    everyday_examples: list[ExampleLine] = Field(default_factory=list)
 
 
 class RiskRoutes(Strict):

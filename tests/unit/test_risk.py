@@ -139,7 +139,7 @@ def test_a_long_call_note_is_routed_clause_by_clause(monkeypatch):
     for min_words, expect in ((10_000, NONE), (25, "domestic-abuse")):
         r = RiskRouter(FakeEmbedder(), settings=RouterSettings(segment_min_words=min_words))
         r.warm_up()
-        monkeypatch.setattr(r, "_decide", lambda text, q=None: seen.append(text) or decide(text, q))
+        monkeypatch.setattr(r, "_decide", lambda text, q=None, reassured=False: seen.append(text) or decide(text, q))
         d = r.run(note)
         assert d.route == expect
     assert d.segment == "then she said her partner hit her last night"
@@ -181,3 +181,59 @@ def test_only_the_first_examples_of_each_everyday_need_vote_no_guide():
              NS(area="safeguarding", risk_route=None, examples=["s 1"]),
              NS(area="housing", risk_route="domestic-abuse", examples=["h 1"])]
     assert everyday_examples([], needs) == [f"food {i}" for i in range(EVERYDAY_PER_NEED)]
+
+
+def _fixed_scores(router, monkeypatch, lead: float):
+    """The examples give the adult route ``lead`` over "none" (the fake embedder is not semantic)."""
+    from knowledge_base.risk.router import EVERYDAY
+
+    def scores(text, q=None):
+        emb = {r: 0.0 for r in router.order if r not in (NONE, EVERYDAY)}
+        emb["safeguarding-adult"], emb[NONE] = 0.3 + lead, 0.3
+        return emb, (), {r: 0.9 for r in router.rows_of}
+    monkeypatch.setattr(router, "_example_scores", scores)
+
+
+@pytest.mark.parametrize("lead, reassured, routed", [
+    (0.2, False, True),   # a clear enough lead starts the guide ...
+    (0.2, True, False),   # ... but not when the worker noted that nobody is at risk
+    (0.4, True, True),    # a strong lead still does: reassurance never vetoes
+])
+def test_a_reassurance_asks_the_examples_for_a_larger_lead(router, monkeypatch, lead, reassured, routed):
+    _fixed_scores(router, monkeypatch, lead)
+    text = "mr k, 82, lives alone, wants meals on wheels" + (", says he feels safe" if reassured else "")
+    assert router.run(text).is_risk is routed
+
+
+def test_a_reassurance_does_not_outweigh_a_cue(router, monkeypatch):
+    _fixed_scores(router, monkeypatch, 0.0)
+    d = router.run("her partner hit her last night, she says she feels safe now he has gone")
+    assert d.flow == "domestic-abuse" and d.cues.get("domestic-abuse")
+
+
+def test_reassurance_frames_and_everyday_notes_are_trainer_content():
+    routes = load_routes()
+    assert "feels safe" in routes.not_risk.reassurance_frames
+    assert len(routes.not_risk.everyday_examples) >= 500
+    # a frame that a disclosure also says must never be listed
+    assert not {"fine", "is fine", "happy with"} & set(routes.not_risk.reassurance_frames)
+
+
+def test_everyday_notes_form_the_everyday_no_guide_class():
+    from knowledge_base.risk.router import EVERYDAY
+
+    r = RiskRouter(FakeEmbedder())  # no everyday items passed: the notes alone make the class
+    r.warm_up()
+    assert EVERYDAY in r.order
+    assert (r.labels == EVERYDAY).sum() == len(load_routes().not_risk.everyday_examples)
+
+
+def test_a_short_sentence_of_a_long_note_is_not_routed_alone(monkeypatch):
+    seen = []
+    r = RiskRouter(FakeEmbedder(), settings=RouterSettings(segment_min_words=10))
+    r.warm_up()
+    monkeypatch.setattr(r, "_decide", lambda text, q=None, reassured=False: seen.append(text) or
+                        r.__class__._decide(r, text, q, reassured))
+    r.run("Mrs O rang about the council tax change after her husband died last week. Her sister is with her. "
+          "She would like the bereavement support payment form sent out.")
+    assert "Her sister is with her" not in seen  # 5 words: below clause_min_words

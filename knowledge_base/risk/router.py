@@ -215,6 +215,7 @@ class RiskRouter:
             self.routes = routes
             self.flows = {r.id: r.flow or f"item:{r.item}" for r in routes.routes}
             self.cues = {r.id: [(c, C.words(c)) for c in r.cues] for r in routes.routes}
+            self.urgent = {r.id: [(c, C.words(c)) for c in r.urgent_cues] for r in routes.routes}
             self.texts: list[str] = []
             labels: list[str] = []
             for r in routes.routes:
@@ -314,7 +315,12 @@ class RiskRouter:
         question = self.is_question_about(said)
         hits = {} if question else {
             r: [c for c, w in cs if C.matches(w, said, unless_next=self.topic_nouns)] for r, cs in self.cues.items()}
+        urgent = {} if question else {
+            r: [c for c, w in cs if C.matches(w, said, unless_next=self.topic_nouns)] for r, cs in self.urgent.items()}
         hits = {r: h for r, h in hits.items() if h}
+        urgent = {r: h for r, h in urgent.items() if h}
+        for r, found in urgent.items():  # an urgent cue is a cue too
+            hits[r] = list(dict.fromkeys(hits.get(r, []) + found))
         if len(said) < 3 and not hits:  # "yes", "2 kids": too little to route on meaning
             return RiskDecision(NONE, None, cues=hits)
         emb, nearest, closest = self._example_scores(text, q)
@@ -322,11 +328,11 @@ class RiskRouter:
         if emb[NONE] - s.cue_everyday_discount * emb.get(EVERYDAY, 0.0) >= s.cue_veto:
             # "the trafficking survivor we supported in 2024 wants the housing register form":
             # a cue's words, but the whole message reads like the look-alikes, not a disclosure.
-            # Only the look-alikes veto: an everyday request ("nan's carer hits her" beside a
-            # repair) never silences a cue
-            hits = {}
+            # The everyday evidence counts only in part (``cue_everyday_discount``): a disclosure
+            # inside an everyday request keeps its cue. An urgent cue is never silenced
+            hits = {r: h for r, h in hits.items() if r in urgent}
         scores = {r: emb[r] + s.cue_weight * min(len(hits.get(r, [])), 2) for r in self.order if r not in (NONE, EVERYDAY)}
-        ranked = sorted(scores, key=lambda r: -scores[r])
+        ranked = sorted(scores, key=lambda r: (r not in urgent, -scores[r]))  # an urgent cue's route first
         best = ranked[0]
         out = {**{r: round(v, 4) for r, v in scores.items()}, NONE: round(emb[NONE], 4)}
         segment = text if q is not None else None
@@ -336,6 +342,8 @@ class RiskRouter:
         # a route with its own cue competes with the look-alikes only: the everyday evidence ("about the
         # rent") does not contradict a disclosure made inside an everyday request
         rival = emb[NONE] - s.cue_everyday_discount * emb.get(EVERYDAY, 0.0) if best in hits else emb[NONE]
+        if best in urgent:
+            rival = 0.0
         if scores[best] - rival <= margin or (best not in hits and (emb[best] < s.floor or closest[best] < s.near_floor)):
             return RiskDecision(NONE, None, cues=hits, nearest=nearest, scores=out, segment=segment)
         # offered beside the best: a route almost as strong, or one whose own cue matched too

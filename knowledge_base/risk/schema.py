@@ -21,7 +21,11 @@ class Route(Strict):
     title: ShortLine
     cues: list[ShortLine] = Field(default_factory=list)
     examples: list[ExampleLine] = Field(min_length=3)
-
+    # first-person phrases that always open this guide, unless the message is a question about the
+    # topic: examples that read like look-alikes or everyday needs never outweigh them ("i dont want
+    # to be here anymore"; a missed suicide disclosure costs more than a false alarm the worker
+    # closes). Keep them to statements about oneself; topic words ("suicide") stay in ``cues``
+    urgent_cues: list[ShortLine] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _one_target(self):

@@ -237,3 +237,22 @@ def test_a_short_sentence_of_a_long_note_is_not_routed_alone(monkeypatch):
     r.run("Mrs O rang about the council tax change after her husband died last week. Her sister is with her. "
           "She would like the bereavement support payment form sent out.")
     assert "Her sister is with her" not in seen  # 5 words: below clause_min_words
+
+
+def test_an_urgent_cue_opens_the_crisis_guide_whatever_the_examples_say(router, monkeypatch):
+    from knowledge_base.risk.router import EVERYDAY
+
+    def scores(text, q=None):  # the examples read it as an everyday need about the rent
+        emb = {r: 0.0 for r in router.order if r not in (NONE, EVERYDAY)}
+        emb[NONE], emb[EVERYDAY] = 0.95, 0.6
+        return emb, (), {r: 0.9 for r in router.rows_of}
+    monkeypatch.setattr(router, "_example_scores", scores)
+    d = router.run("no point paying the rent if im not going to be around for it")
+    assert d.flow == "mental-health-crisis" and "not going to be around" in d.cues["mental-health-crisis"]
+    # a question about the topic is still a question
+    assert not router.run("what do I say if a caller says they dont want to be here anymore").is_risk
+
+
+def test_urgent_cues_are_statements_not_topic_words():
+    for route in load_routes().routes:
+        assert not {"suicide", "suicidal", "self harm", "overdose", "stockpiling"} & set(route.urgent_cues), route.id

@@ -12,6 +12,11 @@ in ``warm_up()``, and ``run(text) -> RiskDecision``. Evidence, per route:
   ``warm_up()`` in well under a second. The nearest examples also vote directly
   (``knn_weight``), so a message close to one trainer example follows it.
 
+Call notes: ``not_risk.everyday_examples`` (hardship, nobody harmed) join the everyday class; a
+worker's ``reassurance_frames`` ("says she feels safe") ask the examples for ``reassured_margin``
+when no cue backs the route; a route's ``urgent_cues`` ("i dont want to be here") always open
+its guide unless the message is a question about the topic.
+
 The best route wins when it beats ``none`` by ``margin``; a second route within ``tie``
 of it, or whose own cue matched too, is offered beside it (the first reply then gives the 999 rule and both guides).
 A message whose best route has no cue and whose examples are far (below ``floor``)
@@ -308,17 +313,18 @@ class RiskRouter:
             return whole
         return max(found, key=lambda d: d.scores[d.route] - d.scores[NONE])  # it names its clause
 
+    def _matched(self, cues: dict[str, list[tuple[str, list[str]]]], said: list[str]) -> dict[str, list[str]]:
+        """Per route, the cue phrases of ``cues`` that ``said`` matches (routes with none left out)."""
+        found = {r: [c for c, w in cs if C.matches(w, said, unless_next=self.topic_nouns)] for r, cs in cues.items()}
+        return {r: h for r, h in found.items() if h}
+
     def _decide(self, text: str, q: np.ndarray | None = None, reassured: bool = False) -> RiskDecision:
         if not any(ch.isalpha() for ch in text) or text.startswith("/"):
             return RiskDecision(NONE, None)
         said = C.words(text)
         question = self.is_question_about(said)
-        hits = {} if question else {
-            r: [c for c, w in cs if C.matches(w, said, unless_next=self.topic_nouns)] for r, cs in self.cues.items()}
-        urgent = {} if question else {
-            r: [c for c, w in cs if C.matches(w, said, unless_next=self.topic_nouns)] for r, cs in self.urgent.items()}
-        hits = {r: h for r, h in hits.items() if h}
-        urgent = {r: h for r, h in urgent.items() if h}
+        hits = {} if question else self._matched(self.cues, said)
+        urgent = {} if question else self._matched(self.urgent, said)
         for r, found in urgent.items():  # an urgent cue is a cue too
             hits[r] = list(dict.fromkeys(hits.get(r, []) + found))
         if len(said) < 3 and not hits:  # "yes", "2 kids": too little to route on meaning
@@ -339,8 +345,8 @@ class RiskRouter:
         margin = max(s.margin, s.question_margin if question else 0.0, s.segment_margin if segment else 0.0)
         if reassured and best not in hits:  # the worker noted that nobody is at risk: the examples must be clear
             margin = max(margin, s.reassured_margin)
-        # a route with its own cue competes with the look-alikes only: the everyday evidence ("about the
-        # rent") does not contradict a disclosure made inside an everyday request
+        # a route with its own cue competes with the look-alikes and only part of the everyday evidence:
+        # "about the rent" does not contradict a disclosure made inside an everyday request
         rival = emb[NONE] - s.cue_everyday_discount * emb.get(EVERYDAY, 0.0) if best in hits else emb[NONE]
         if best in urgent:
             rival = 0.0

@@ -331,7 +331,10 @@ class RiskRouter:
             return RiskDecision(NONE, None, cues=hits)
         emb, nearest, closest = self._example_scores(text, q)
         s = self.settings
-        if emb[NONE] - s.cue_everyday_discount * emb.get(EVERYDAY, 0.0) >= s.cue_veto:
+        # what a cue-backed route must beat: the look-alikes and only part of the everyday evidence
+        # ("about the rent" does not contradict a disclosure made inside an everyday request)
+        cue_rival = emb[NONE] - s.cue_everyday_discount * emb.get(EVERYDAY, 0.0)
+        if cue_rival >= s.cue_veto:
             # "the trafficking survivor we supported in 2024 wants the housing register form":
             # a cue's words, but the whole message reads like the look-alikes, not a disclosure.
             # The everyday evidence counts only in part (``cue_everyday_discount``): a disclosure
@@ -345,11 +348,7 @@ class RiskRouter:
         margin = max(s.margin, s.question_margin if question else 0.0, s.segment_margin if segment else 0.0)
         if reassured and best not in hits:  # the worker noted that nobody is at risk: the examples must be clear
             margin = max(margin, s.reassured_margin)
-        # a route with its own cue competes with the look-alikes and only part of the everyday evidence:
-        # "about the rent" does not contradict a disclosure made inside an everyday request
-        rival = emb[NONE] - s.cue_everyday_discount * emb.get(EVERYDAY, 0.0) if best in hits else emb[NONE]
-        if best in urgent:
-            rival = 0.0
+        rival = 0.0 if best in urgent else cue_rival if best in hits else emb[NONE]
         if scores[best] - rival <= margin or (best not in hits and (emb[best] < s.floor or closest[best] < s.near_floor)):
             return RiskDecision(NONE, None, cues=hits, nearest=nearest, scores=out, segment=segment)
         # offered beside the best: a route almost as strong, or one whose own cue matched too

@@ -183,13 +183,15 @@ def test_only_the_first_examples_of_each_everyday_need_vote_no_guide():
     assert everyday_examples([], needs) == [f"food {i}" for i in range(EVERYDAY_PER_NEED)]
 
 
-def _fixed_scores(router, monkeypatch, lead: float):
-    """The examples give the adult route ``lead`` over "none" (the fake embedder is not semantic)."""
+def _fixed_scores(router, monkeypatch, lead: float | None = 0.0, none: float = 0.3, everyday: float = 0.0):
+    """The examples give the adult route ``lead`` over "none" (``None``: no support at all), of
+    which ``everyday`` is the everyday class's share (the fake embedder is not semantic)."""
     from knowledge_base.risk.router import EVERYDAY
 
     def scores(text, q=None):
         emb = {r: 0.0 for r in router.order if r not in (NONE, EVERYDAY)}
-        emb["safeguarding-adult"], emb[NONE] = 0.3 + lead, 0.3
+        emb["safeguarding-adult"] = 0.0 if lead is None else none + lead
+        emb[NONE], emb[EVERYDAY] = none, everyday
         return emb, (), {r: 0.9 for r in router.rows_of}
     monkeypatch.setattr(router, "_example_scores", scores)
 
@@ -240,13 +242,7 @@ def test_a_short_sentence_of_a_long_note_is_not_routed_alone(monkeypatch):
 
 
 def test_an_urgent_cue_opens_the_crisis_guide_whatever_the_examples_say(router, monkeypatch):
-    from knowledge_base.risk.router import EVERYDAY
-
-    def scores(text, q=None):  # the examples read it as an everyday need about the rent
-        emb = {r: 0.0 for r in router.order if r not in (NONE, EVERYDAY)}
-        emb[NONE], emb[EVERYDAY] = 0.95, 0.6
-        return emb, (), {r: 0.9 for r in router.rows_of}
-    monkeypatch.setattr(router, "_example_scores", scores)
+    _fixed_scores(router, monkeypatch, lead=None, none=0.95, everyday=0.6)  # read as an everyday need about the rent
     d = router.run("no point paying the rent if im not going to be around for it")
     assert d.flow == "mental-health-crisis" and "not going to be around" in d.cues["mental-health-crisis"]
     # a question about the topic is still a question

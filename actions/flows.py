@@ -91,7 +91,7 @@ class ActionStartFlow(Action):
             decision = route_of(text)
             if decision.is_risk:
                 return open_route(dispatcher, tracker, decision)
-            answer_search(dispatcher, text)
+            answer_search(dispatcher, text, check=decision.check_flow)
             return [SlotSet("flow_state", None), FollowupAction("action_listen")]
         flow_id = choose_flow(tracker)
         if flow_id is None:

@@ -105,8 +105,9 @@ def route_of(text: str) -> RiskDecision:
     except Exception as exc:  # noqa: BLE001 - a broken router must not lose the reply
         log.error("risk router failed: %s", exc)
         return RiskDecision(NONE, None)
-    if decision.is_risk:
-        log.info("risk route=%s alternatives=%s reason=%s", decision.route, decision.alternatives, decision.reason())
+    if decision.is_risk or decision.check:
+        log.info("risk route=%s alternatives=%s check=%s reason=%s", decision.route, decision.alternatives,
+                 decision.check, decision.reason())
         _log_decision(text, decision)
     return decision
 
@@ -117,7 +118,9 @@ def _log_decision(text: str, decision: RiskDecision) -> None:
 
         from .conversation import current_sender
 
-        log_search(text, decision.flow, round(decision.scores.get(decision.route, 0.0), 4), "risk",
+        route = decision.route if decision.is_risk else decision.check  # a check: the guide only offered
+        log_search(text, decision.flow or decision.check_flow, round(decision.scores.get(route, 0.0), 4),
+                   "risk" if decision.is_risk else "check",
                    reason=decision.reason(), sender_id=current_sender.get())
     except Exception as exc:  # noqa: BLE001 - logging never breaks a reply
         log.warning("risk decision not logged: %s", type(exc).__name__)
@@ -158,12 +161,6 @@ def interrupt_slots(dispatcher: CollectingDispatcher, tracker: Tracker, decision
 
 def risk_flows() -> set[str]:
     return get_router().risk_flows()
-
-
-def decision_events(dispatcher: CollectingDispatcher, tracker: Tracker, text: str) -> list[dict[str, Any]] | None:
-    """Events that open the route of ``text``, or None when it is not a disclosure."""
-    decision = route_of(text)
-    return open_route(dispatcher, tracker, decision) if decision.is_risk else None
 
 
 if os.environ.get("FRONTLINE_WARM_AT_IMPORT", "1") == "1":

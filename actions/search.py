@@ -38,12 +38,19 @@ def log_search(text: str, hits, confidence: str) -> int | None:
         return None
 
 
-def offer_flows(dispatcher: CollectingDispatcher, hits) -> None:
-    """A guided flow is an item of the knowledge base too: offer it beside the answer."""
+def offer_flows(dispatcher: CollectingDispatcher, hits, check: str | None = None) -> None:
+    """A guided flow is an item of the knowledge base too: offer it beside the answer.
+    ``check`` is the safeguarding guide the risk router found close without starting it
+    (``RiskDecision.check_flow``): offered first, on its own line ("Could someone be at risk?")."""
     from knowledge_base import flows as F
 
+    known = {f["id"]: f for f in F.list_flows()}
+    if check in known:
+        f = known[check]
+        dispatcher.utter_message(response="utter_risk_check", buttons=[
+            {"title": f["title"], "payload": "/start_flow" + json.dumps({"flow_id": f["id"]})}])
     cats = {c for h in hits[:2] for c in h.item.categories}
-    offers = [f for f in F.list_flows() if cats & set(f["categories"])]
+    offers = [f for f in known.values() if cats & set(f["categories"]) and f["id"] != check]
     if offers:
         dispatcher.utter_message(response="utter_flow_offer", buttons=[
             {"title": f["title"], "payload": "/start_flow" + json.dumps({"flow_id": f["id"]})} for f in offers[:2]])
@@ -68,10 +75,11 @@ def search_for(text: str) -> dict[str, Any]:
     return {**search_with_clauses(get_search(), text, filters, top_k=3), "filters": filters}
 
 
-def answer_search(dispatcher: CollectingDispatcher, text: str, out: dict[str, Any] | None = None
-                  ) -> list[dict[str, Any]]:
+def answer_search(dispatcher: CollectingDispatcher, text: str, out: dict[str, Any] | None = None,
+                  check: str | None = None) -> list[dict[str, Any]]:
     """Search (unless ``out`` is already :func:`search_for`'s result) and dispatch the
-    answer, the choices, or the no-match reply."""
+    answer, the choices, or the no-match reply; ``check`` a safeguarding guide to offer
+    after it (see :func:`offer_flows`)."""
     out = out if out is not None else search_for(text)
     hits, confidence = out["hits"], out["confidence"]
     log.info("search confidence=%s top=%s", confidence, hits[0].id if hits else None)
@@ -90,14 +98,15 @@ def answer_search(dispatcher: CollectingDispatcher, text: str, out: dict[str, An
         if also is not None:  # two needs in one message: the second one is a click away
             dispatcher.utter_message(response="utter_kb_also", title=also.item.title, buttons=[
                 {"title": also.item.title, "payload": "/show_item" + json.dumps({"item_id": also.id})}])
-        offer_flows(dispatcher, hits)
+        offer_flows(dispatcher, hits, check)
         return events
     if confidence == "choose":
         buttons = [{"title": h.item.title, "payload": "/show_item" + json.dumps({"item_id": h.id})} for h in hits]
         dispatcher.utter_message(response="utter_kb_choose", buttons=buttons)
-        offer_flows(dispatcher, hits)
+        offer_flows(dispatcher, hits, check)
         return []
     dispatcher.utter_message(response="utter_kb_no_match")
+    offer_flows(dispatcher, [], check)
     return []
 
 
@@ -117,17 +126,17 @@ class ActionSearchKnowledge(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
         text = (tracker.latest_message or {}).get("text") or ""
-        from .risk import decision_events
+        from .risk import open_route, route_of
 
-        opened = decision_events(dispatcher, tracker, text)
-        if opened is not None:  # safeguarding interrupt: critical rules and the guide, in this same reply
-            return opened
+        decision = route_of(text)
+        if decision.is_risk:  # safeguarding interrupt: critical rules and the guide, in this same reply
+            return open_route(dispatcher, tracker, decision)
         refresher = requested_refresher(text)
         if refresher is not None:  # "quick refresher on open questions": the card, not a search
             from .refreshers import show_refresher
 
             return show_refresher(dispatcher, tracker, refresher)
-        events = answer_search(dispatcher, text)
+        events = answer_search(dispatcher, text, check=decision.check_flow)
         return events + offer_after_answer(dispatcher, tracker, events)
 
 

@@ -1,8 +1,11 @@
 """Risk routing quality (``make eval``): every routing set under tests/eval_routing/.
 
 A risk message is right when the router opens its route's guide or one of its ``also``
-routes (a close second offered beside the first counts when it is one of them). For
-``none`` messages: how many start a guide (look-alike questions, everyday needs).
+routes (a close second offered beside the first counts when it is one of them). A risk
+message that starts no guide but is offered its guide after the answer (the router's
+"check", ``check_floor``) is counted apart: it is not on the right route, and it is not
+"without a route" either. For ``none`` messages: how many start a guide (look-alike
+questions, everyday needs), and how many are offered a guide as a check.
 A confusion matrix per set: rows are the labels, columns what the router chose.
 """
 
@@ -42,8 +45,9 @@ def evaluate(router, messages: list[Labelled]) -> dict:
     from knowledge_base.risk import NONE
 
     confusion: dict[str, Counter] = defaultdict(Counter)
-    right = risk = missed = 0
+    right = risk = missed = checked_right = checked_other = 0
     started = Counter()
+    checked = Counter()
     kinds = Counter()
     wrong: list[str] = []
     for m in messages:
@@ -54,6 +58,8 @@ def evaluate(router, messages: list[Labelled]) -> dict:
             if d.is_risk:
                 started[m.kind] += 1
                 wrong.append(f"  none/{m.kind} -> {d.route}: {m.text}  [{d.reason()}]")
+            elif d.check:
+                checked[m.kind] += 1
             continue
         risk += 1
         ok_routes = {m.route, *m.also}
@@ -61,10 +67,15 @@ def evaluate(router, messages: list[Labelled]) -> dict:
         if d.route in ok_routes or (d.is_risk and ok_routes & chosen):
             right += 1
         else:
-            if not d.is_risk:
+            if not d.is_risk and d.check in ok_routes:
+                checked_right += 1
+            elif not d.is_risk and d.check:
+                checked_other += 1
+            elif not d.is_risk:
                 missed += 1
             wrong.append(f"  {m.route} -> {d.route}: {m.text}  [{d.reason()}]")
-    return {"risk": risk, "right": right, "missed": missed, "kinds": kinds, "started": started,
+    return {"risk": risk, "right": right, "missed": missed, "kinds": kinds, "started": started, "checked": checked,
+            "checked_right": checked_right, "checked_other": checked_other,
             "confusion": confusion, "wrong": wrong}
 
 
@@ -72,10 +83,11 @@ def report(name: str, r: dict, show_wrong: bool) -> None:
     print(f"\n== routing set {name}: {r['risk']} risk messages, "
           + ", ".join(f"{n} {k}" for k, n in sorted(r["kinds"].items())))
     print(f"risk on the right route: {r['right']}/{r['risk']} = {r['right'] / max(r['risk'], 1):.3f}; "
-          f"risk with no route: {r['missed']}")
+          f"risk with no route (no guide started or offered): {r['missed']}; "
+          f"no guide started but offered after the answer: {r['checked_right']} its own, {r['checked_other']} another")
     for kind in sorted(r["kinds"]):
-        n, s = r["kinds"][kind], r["started"][kind]
-        print(f"{kind} that start a guide: {s}/{n} = {s / max(n, 1):.3f}")
+        n, s, c = r["kinds"][kind], r["started"][kind], r["checked"][kind]
+        print(f"{kind} that start a guide: {s}/{n} = {s / max(n, 1):.3f}; offered one after the answer: {c}/{n} = {c / max(n, 1):.3f}")
     cols = sorted({c for row in r["confusion"].values() for c in row} | set(r["confusion"]))
     short = {c: c[:8] for c in cols}
     print("confusion (rows: label, columns: routed to)")

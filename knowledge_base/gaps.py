@@ -192,11 +192,12 @@ def gap_report(since: dt.date | dt.datetime, *, directory: Path | str | None = N
 
 def recent_routes(since: dt.date | dt.datetime, *, directory: Path | str | None = None, engine=None,
                   limit: int = 20) -> list[dict]:
-    """The latest messages the risk router sent to a safeguarding guide (redacted), newest
-    first, each with the guide and why: the cue phrase or the nearest examples."""
+    """The latest messages the risk router sent to a safeguarding guide, or only offered one
+    after the answer (logged as ``check``), redacted, newest first, each with the guide
+    and why: the cue phrase or the nearest examples."""
     if not isinstance(since, dt.datetime):
         since = dt.datetime.combine(since, dt.time.min)
     with Session(engine or make_engine(directory)) as s:
-        rows = s.scalars(select(SearchLog).where(SearchLog.time >= since, SearchLog.confidence == "risk")
+        rows = s.scalars(select(SearchLog).where(SearchLog.time >= since, SearchLog.confidence.in_(("risk", "check")))
                          .order_by(SearchLog.time.desc(), SearchLog.id.desc()).limit(limit)).all()
     return [{"time": r.time, "message": r.message, "guide": r.top_item_id, "reason": r.reason} for r in rows]

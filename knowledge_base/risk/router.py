@@ -65,6 +65,7 @@ class RouterSettings:
     cue_veto: float = 0.6  # when the examples give "no guide" at least this probability, cues do not count
     cue_everyday_discount: float = 0.3  # share of the everyday "no guide" evidence a cue-backed route need not beat
     reassured_margin: float = 0.3  # the margin, without a cue, for a message whose worker noted a reassurance ("says she feels safe")
+    check_floor: float = 0.25  # a message that starts no guide but gives a route this probability offers that guide ("check")
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,9 @@ class RiskDecision:
     nearest: tuple[Nearest, ...] = ()
     scores: dict[str, float] = field(default_factory=dict)
     segment: str | None = None  # the clause of a long message that carried the risk
+    check: str | None = None  # no guide started, but this route came close: its guide (``check_flow``) is offered after the answer
+    check_flow: str | None = None
+    question: bool = False  # the message reads as a question ABOUT a risk topic (its cues did not count)
 
     @property
     def is_risk(self) -> bool:
@@ -98,7 +102,7 @@ class RiskDecision:
         if self.segment:
             return f"in '{self.segment}': " + replace(self, segment=None).reason()
         if self.route == NONE:
-            return "no route: " + (f"nearest '{self.nearest[0].text}' ({self.nearest[0].route})" if self.nearest else "-")
+            return (f"no route (check {self.check}): " if self.check else "no route: ") + (f"nearest '{self.nearest[0].text}' ({self.nearest[0].route})" if self.nearest else "-")
         cues = self.cues.get(self.route)
         if cues:
             return f"cue '{cues[0]}'" + (f" and {len(cues) - 1} more" if len(cues) > 1 else "")
@@ -303,15 +307,29 @@ class RiskRouter:
         reassured = any(C.matches(f, said, max_gap=1) for f in self.reassurances)
         whole = self._decide(text, reassured=reassured)
         if whole.is_risk or len(text.split()) < self.settings.segment_min_words:
-            return whole
+            return self._with_check(whole, [whole])
         segments = split_clauses(text, min_words=self.settings.clause_min_words)
         if len(segments) < 2:
-            return whole
+            return self._with_check(whole, [whole])
         vectors = self.embedder.run(segments)["embeddings"]
-        found = [d for seg, q in zip(segments, vectors) if (d := self._decide(seg, q, reassured)).is_risk]
+        parts = [self._decide(seg, q, reassured) for seg, q in zip(segments, vectors)]
+        found = [d for d in parts if d.is_risk]
         if not found:
-            return whole
+            return self._with_check(whole, [whole, *parts])
         return max(found, key=lambda d: d.scores[d.route] - d.scores[NONE])  # it names its clause
+
+    def _with_check(self, decision: RiskDecision, considered: list[RiskDecision]) -> RiskDecision:
+        """A message that starts no guide, but whose best route (in the whole message or one
+        of its clauses) reaches ``check_floor``, offers that route's guide after the answer:
+        a disclosure worded unlike every example still reaches a guide in one click, while an
+        everyday message is answered as before. A question about a topic offers nothing."""
+        if decision.is_risk or decision.question:
+            return decision
+        best = max(((v, r) for d in considered if not d.question for r, v in d.scores.items() if r != NONE),
+                   default=None)
+        if best is None or best[0] < self.settings.check_floor:
+            return decision
+        return replace(decision, check=best[1], check_flow=self.flows[best[1]])
 
     def _matched(self, cues: dict[str, list[tuple[str, list[str]]]], said: list[str]) -> dict[str, list[str]]:
         """Per route, the cue phrases of ``cues`` that ``said`` matches (routes with none left out)."""
@@ -328,7 +346,7 @@ class RiskRouter:
         for r, found in urgent.items():  # an urgent cue is a cue too
             hits[r] = list(dict.fromkeys(hits.get(r, []) + found))
         if len(said) < 3 and not hits:  # "yes", "2 kids": too little to route on meaning
-            return RiskDecision(NONE, None, cues=hits)
+            return RiskDecision(NONE, None, cues=hits, question=question)
         emb, nearest, closest = self._example_scores(text, q)
         s = self.settings
         # what a cue-backed route must beat: the look-alikes and only part of the everyday evidence
@@ -350,10 +368,10 @@ class RiskRouter:
             margin = max(margin, s.reassured_margin)
         rival = 0.0 if best in urgent else cue_rival if best in hits else emb[NONE]
         if scores[best] - rival <= margin or (best not in hits and (emb[best] < s.floor or closest[best] < s.near_floor)):
-            return RiskDecision(NONE, None, cues=hits, nearest=nearest, scores=out, segment=segment)
+            return RiskDecision(NONE, None, cues=hits, nearest=nearest, scores=out, segment=segment, question=question)
         # offered beside the best: a route almost as strong, or one whose own cue matched too
         alts = tuple(dict.fromkeys(
             self.flows[r] for r in ranked[1:3]
             if (scores[best] - scores[r] <= s.tie or r in hits) and scores[r] - emb[NONE] > margin
             and self.flows[r] != self.flows[best]))
-        return RiskDecision(best, self.flows[best], alts, hits, nearest, out, segment)
+        return RiskDecision(best, self.flows[best], alts, hits, nearest, out, segment, question=question)

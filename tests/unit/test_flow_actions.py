@@ -234,3 +234,24 @@ def test_a_route_without_a_guide_shows_its_item_first(search, monkeypatch):
     monkeypatch.setattr("actions.flows.route_of", lambda text: RiskDecision("mental-health-crisis", f"item:{item}"))
     out, d = validate(tracker("he says he has saved up his tablets", slots={"flow_state": state}, loop="flow_form"))
     assert out["flow_state"] == state and d.messages[-1]["response"] == "utter_flow_back_to_guide"
+
+
+def test_a_route_that_only_came_close_is_offered_after_the_answer(search, monkeypatch):
+    """No guide is started, but the close route's guide is one click away, first among the offers."""
+    from actions import risk
+    from knowledge_base.risk import NONE, RiskDecision
+
+    monkeypatch.setattr(risk, "route_of", lambda text: RiskDecision(
+        NONE, None, check="safeguarding-adult", check_flow="safeguarding-adult"))
+    d = CollectingDispatcher()
+    events = ActionSearchKnowledge().run(d, tracker("his nephew keeps his bank card, fridge is empty"), {})
+    assert "flow_state" not in slots_of(events), "a check never starts the guide"
+    responses = [m["response"] for m in d.messages]
+    assert "utter_risk_check" in responses
+    check = d.messages[responses.index("utter_risk_check")]
+    assert [json.loads(b["payload"].removeprefix("/start_flow"))["flow_id"] for b in check["buttons"]] == [
+        "safeguarding-adult"]
+    offered = [b["payload"] for m in d.messages if m["response"] == "utter_flow_offer" for b in m["buttons"]]
+    assert not any("safeguarding-adult" in p for p in offered), "the checked guide is not offered twice"
+    if "utter_kb_answer" in responses:
+        assert responses.index("utter_kb_answer") < responses.index("utter_risk_check"), "the answer comes first"

@@ -252,3 +252,44 @@ def test_an_urgent_cue_opens_the_crisis_guide_whatever_the_examples_say(router, 
 def test_urgent_cues_are_statements_not_topic_words():
     for route in load_routes().routes:
         assert not {"suicide", "suicidal", "self harm", "overdose", "stockpiling"} & set(route.urgent_cues), route.id
+
+
+@pytest.mark.parametrize("lead, none, offered", [
+    (0.0, 0.3, True),     # level with "none": no guide started, but the route is close enough to offer
+    (-0.2, 0.4, False),   # the route well below the check line: nothing offered
+    (0.3, 0.3, None),     # a clear lead starts the guide itself (no check then)
+])
+def test_a_route_that_comes_close_is_offered_after_the_answer(router, monkeypatch, lead, none, offered):
+    _fixed_scores(router, monkeypatch, lead, none=none)
+    d = router.run("mr k, 82, his nephew has his bank card and the fridge is empty")
+    if offered is None:
+        assert d.is_risk and d.check is None
+        return
+    assert not d.is_risk
+    assert (d.check, d.check_flow) == (("safeguarding-adult", router.flows["safeguarding-adult"]) if offered else (None, None))
+    assert ("check safeguarding-adult" in d.reason()) is offered
+
+
+def test_a_question_about_a_topic_is_offered_no_guide(router, monkeypatch):
+    _fixed_scores(router, monkeypatch, 0.0, none=0.3)
+    d = router.run("what is financial abuse of an older person")
+    assert d.question and not d.is_risk and d.check is None
+
+
+def test_a_clause_that_comes_close_offers_its_guide(monkeypatch):
+    """A long note: the whole reads as everyday, one clause comes close to a route."""
+    from knowledge_base.risk.router import EVERYDAY
+
+    r = RiskRouter(FakeEmbedder(), settings=RouterSettings(segment_min_words=10, check_floor=0.25))
+    r.warm_up()
+
+    def scores(text, q=None):
+        emb = {x: 0.0 for x in r.order}
+        emb[NONE] = emb[EVERYDAY] = 0.5
+        if "nephew" in text and "council" not in text:
+            emb["safeguarding-adult"], emb[NONE] = 0.3, 0.4
+        return emb, (), {x: 0.9 for x in r.rows_of}
+    monkeypatch.setattr(r, "_example_scores", scores)
+    d = r.run("Called about his council tax bill and the single person discount form. "
+              "His nephew keeps his bank card and gives him twenty pounds a week.")
+    assert not d.is_risk and d.check == "safeguarding-adult"

@@ -101,10 +101,14 @@ def test_the_console_shows_which_guide_a_disclosure_opened_and_why(tmp_path):
     log_search("res says her partner hit her", "domestic-abuse", 0.97, "risk", reason="cue 'partner hit'",
                directory=tmp_path)
     log_search("food bank voucher", "how-food-bank-vouchers-work", 0.7, "answer", directory=tmp_path)
+    # a guide only offered after the answer is listed too, so a trainer can teach the route the disclosure
+    log_search("nephew has his bank card", "safeguarding-adult", 0.3, "check",
+               reason="no route (check safeguarding-adult): nearest 'x'", directory=tmp_path)
     c, _ = client_for(tmp_path, "trainer")
     page = c.get("/trainer").text
     routes = page.split('id="routes"', 1)[1].split("</table>", 1)[0]
     assert "partner hit her" in routes and "domestic-abuse" in routes and "cue &#39;partner hit&#39;" in routes
+    assert "nephew has his bank card" in routes and "no route (check safeguarding-adult)" in routes
     assert "food bank voucher" not in routes
 
 

@@ -91,10 +91,11 @@ def answer_search(dispatcher: CollectingDispatcher, text: str, out: dict[str, An
         referral = referral_fields(hits[0].item) if asks_how_to_refer(text) else None
         if referral:  # "what info does the foodbank need": the service's own referral route
             dispatcher.utter_message(response="utter_kb_referral", **referral)
-        if len(hits) > 1:
-            dispatcher.utter_message(response="utter_kb_not_this", buttons=[
-                {"title": h.item.title, "payload": "/show_item" + json.dumps({"item_id": h.id})} for h in hits[1:3]])
         also = second_need(get_search(), text, hits, out.get("filters"), out.get("clauses"))
+        others = [h for h in hits[1:3] if also is None or h.id != also.id]  # a second need is shown as "Also:"
+        if others:
+            dispatcher.utter_message(response="utter_kb_not_this", buttons=[
+                {"title": h.item.title, "payload": "/show_item" + json.dumps({"item_id": h.id})} for h in others])
         if also is not None:  # two needs in one message: the second one is a click away
             dispatcher.utter_message(response="utter_kb_also", title=also.item.title, buttons=[
                 {"title": also.item.title, "payload": "/show_item" + json.dumps({"item_id": also.id})}])

@@ -5,8 +5,11 @@ from the first answer.
 ``split_clauses(text)`` cuts at sentence ends, semicolons, "+", and at "also", "plus",
 "as well", "on top of that" and "and" when both sides are long enough to be a need
 (``MIN_WORDS``): "bread and butter" stays whole. ``second_need(search, text, first)``
-searches each clause and returns the best hit that is confident enough to show as a card
-and is not already in the first reply (the card or its "Not this?" items).
+searches each clause and returns the best hit that is confident enough to show as a card,
+is not the card, and does not serve the card's own need (per the needs map: two items
+answer the same need when one need lists both). A hit that is one of the card's "Not this?"
+items can be the second need: it is then shown under "Also:" instead (a worker reads "Not
+this?" as another answer to the same question).
 ``search_with_clauses(search, text)`` searches the whole message and its clauses in one
 batch (one encoder call), so the second need costs no second model call.
 """
@@ -66,14 +69,14 @@ def second_need(search, text: str, first_hits: list, filters=None, clause_outs: 
         run_many = getattr(search, "run_many", None)  # one encoder call for all the clauses
         clause_outs = (run_many(clauses, filters, top_k=1) if run_many
                        else [search.run(c, filters, top_k=1) for c in clauses])
-    shown = {h.id for h in first_hits}
+    card = first_hits[0].id
+    same_need = getattr(search, "same_need", None)
     best = None
-    outs = clause_outs
-    for out in outs:
+    for out in clause_outs:
         if out["confidence"] not in ("answer", "show") or not out["hits"]:
             continue
         hit = out["hits"][0]
-        if hit.id in shown:
+        if hit.id == card or (same_need is not None and same_need(hit.id, card)):
             continue
         if best is None or hit.score > best.score:
             best = hit

@@ -281,6 +281,17 @@ class KnowledgeSearch:
         return cls(content=content, embedder=embedder or make_embedder(), index_dir=index_dir,
                    settings=kw.pop("settings", SearchSettings.from_env()), **kw)
 
+    def same_need(self, a: str, b: str) -> bool:
+        """Whether items ``a`` and ``b`` answer one need of the needs map (one need lists both)."""
+        groups = self.__dict__.get("_need_groups")
+        if groups is None:
+            groups = {}
+            for n, ids in enumerate(dict.fromkeys(ids for _, ids in self.content.exemplars)):  # one per need
+                for i in ids:
+                    groups.setdefault(i, set()).add(n)
+            self._need_groups = groups
+        return bool(groups.get(a, set()) & groups.get(b, set()))
+
     def warm_up(self) -> None:
         with self._lock:
             if self._warm:

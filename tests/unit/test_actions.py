@@ -83,6 +83,30 @@ def test_two_needs_in_one_message_add_also_with_the_second(search, monkeypatch):
     assert also["buttons"] == [{"title": housing.title, "payload": f'/show_item{{"item_id": "{housing.id}"}}'}]
 
 
+def test_a_second_need_among_the_not_this_items_is_shown_as_also_instead(search, monkeypatch):
+    """The whole message's "Not this?" items include the second need's item: it moves under
+    "Also:" (a worker reads "Not this?" as another answer to the same question)."""
+    food = next(i for i in search.content.items if "food" in i.categories and "housing" not in i.categories)
+    housing = next(i for i in search.content.items if i.categories == ["housing"] or
+                   ("housing" in i.categories and "food" not in i.categories))
+    other = next(i for i in search.content.items if i.id not in (food.id, housing.id))
+    hit = lambda i, score=0.5: type("H", (), {"item": i, "id": i.id, "score": score})()  # noqa: E731
+
+    def run(text, filters=None, top_k=3):
+        if "locks" in text and "voucher" not in text:
+            return {"hits": [hit(housing)], "confidence": "answer", "query": text}
+        return {"hits": [hit(food), hit(housing), hit(other)], "confidence": "answer", "query": text}
+
+    monkeypatch.setattr(search, "run", run)
+    monkeypatch.setattr(search, "run_many", lambda queries, filters=None, top_k=3: [run(q) for q in queries])
+    d = CollectingDispatcher()
+    ActionSearchKnowledge().run(d, tracker_for("needs a food bank voucher today and the landlord changed the locks"), {})
+    also = next(m for m in d.messages if m.get("response") == "utter_kb_also")
+    not_this = next(m for m in d.messages if m.get("response") == "utter_kb_not_this")
+    assert also["title"] == housing.title
+    assert [b["payload"] for b in not_this["buttons"]] == [f'/show_item{{"item_id": "{other.id}"}}']
+
+
 def test_grey_zone_offers_three_buttons(search, monkeypatch):
     items = search.content.items[:3]
     hits = [type("H", (), {"item": i, "id": i.id})() for i in items]

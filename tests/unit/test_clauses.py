@@ -50,12 +50,29 @@ class _Search:
                 for q in queries]
 
 
-def test_a_second_need_is_not_already_in_the_first_reply():
+def test_a_second_need_is_not_the_card():
     search = _Search({"voucher": "foodbank", "locks": "illegal-eviction"})
     text = "res needs a food bank voucher today and also her landlord changed the locks"
     assert second_need(search, text, [_hit("foodbank")]).id == "illegal-eviction"
     assert search.calls == 1, "every clause is searched in one call"
-    assert second_need(search, text, [_hit("foodbank"), _hit("illegal-eviction")]) is None
+    assert second_need(search, text, [_hit("illegal-eviction"), _hit("foodbank")]).id == "foodbank"
+    both = _Search({"voucher": "foodbank", "locks": "foodbank"})
+    assert second_need(both, text, [_hit("foodbank")]) is None
+
+
+def test_a_not_this_item_of_another_need_becomes_the_second_need():
+    """The card's "Not this?" items are other answers to the same question; an item among them
+    that the needs map gives another need is the second need ("Also:")."""
+    search = _Search({"voucher": "foodbank", "locks": "illegal-eviction"})
+    text = "res needs a food bank voucher today and also her landlord changed the locks"
+    assert second_need(search, text, [_hit("foodbank"), _hit("illegal-eviction")]).id == "illegal-eviction"
+
+
+def test_an_item_of_the_cards_own_need_is_not_a_second_need():
+    search = _Search({"voucher": "foodbank", "parcels": "trussell-foodbank"})
+    search.same_need = lambda a, b: {a, b} == {"foodbank", "trussell-foodbank"}
+    text = "res needs a food bank voucher today and also somewhere that delivers food parcels"
+    assert second_need(search, text, [_hit("foodbank")]) is None
 
 
 def test_the_message_alone_then_its_clauses_in_one_batch():

@@ -38,9 +38,10 @@ def log_search(text: str, hits, confidence: str) -> int | None:
         return None
 
 
-def offer_flows(dispatcher: CollectingDispatcher, hits, check: str | None = None) -> None:
-    """A guided flow is an item of the knowledge base too: offer it beside the answer.
-    ``check`` is the safeguarding guide the risk router found close without starting it
+def offer_flows(dispatcher: CollectingDispatcher, hits, check: str | None = None, text: str = "") -> None:
+    """A guided flow is an item of the knowledge base too: offer it beside the answer, the
+    guides closest to the message (``text``) and the answer first. ``check`` is the
+    safeguarding guide the risk router found close without starting it
     (``RiskDecision.check_flow``): offered first, on its own line ("Could someone be at risk?")."""
     from knowledge_base import flows as F
 
@@ -49,11 +50,10 @@ def offer_flows(dispatcher: CollectingDispatcher, hits, check: str | None = None
         f = known[check]
         dispatcher.utter_message(response="utter_risk_check", buttons=[
             {"title": f["title"], "payload": "/start_flow" + json.dumps({"flow_id": f["id"]})}])
-    cats = {c for h in hits[:2] for c in h.item.categories}
-    offers = [f for f in known.values() if cats & set(f["categories"]) and f["id"] != check]
+    offers = F.flows_for_hits(hits, exclude=check, text=text)
     if offers:
         dispatcher.utter_message(response="utter_flow_offer", buttons=[
-            {"title": f["title"], "payload": "/start_flow" + json.dumps({"flow_id": f["id"]})} for f in offers[:2]])
+            {"title": f["title"], "payload": "/start_flow" + json.dumps({"flow_id": f["id"]})} for f in offers])
 
 
 def requested_refresher(text: str) -> str | None:
@@ -78,8 +78,7 @@ def search_for(text: str) -> dict[str, Any]:
 def answer_search(dispatcher: CollectingDispatcher, text: str, out: dict[str, Any] | None = None,
                   check: str | None = None) -> list[dict[str, Any]]:
     """Search (unless ``out`` is already :func:`search_for`'s result) and dispatch the
-    answer, the choices, or the no-match reply; ``check`` a safeguarding guide to offer
-    after it (see :func:`offer_flows`)."""
+    answer, the choices, or the no-match reply; ``check`` as in :func:`offer_flows`."""
     out = out if out is not None else search_for(text)
     hits, confidence = out["hits"], out["confidence"]
     log.info("search confidence=%s top=%s", confidence, hits[0].id if hits else None)
@@ -99,15 +98,15 @@ def answer_search(dispatcher: CollectingDispatcher, text: str, out: dict[str, An
         if also is not None:  # two needs in one message: the second one is a click away
             dispatcher.utter_message(response="utter_kb_also", title=also.item.title, buttons=[
                 {"title": also.item.title, "payload": "/show_item" + json.dumps({"item_id": also.id})}])
-        offer_flows(dispatcher, hits, check)
+        offer_flows(dispatcher, hits, check, text)
         return events
     if confidence == "choose":
         buttons = [{"title": h.item.title, "payload": "/show_item" + json.dumps({"item_id": h.id})} for h in hits]
         dispatcher.utter_message(response="utter_kb_choose", buttons=buttons)
-        offer_flows(dispatcher, hits, check)
+        offer_flows(dispatcher, hits, check, text)
         return []
     dispatcher.utter_message(response="utter_kb_no_match")
-    offer_flows(dispatcher, [], check)
+    offer_flows(dispatcher, [], check, text)
     return []
 
 

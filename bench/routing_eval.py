@@ -3,8 +3,9 @@
 A risk message is right when the router opens its route's guide or one of its ``also``
 routes (a close second offered beside the first counts when it is one of them). A risk
 message that starts no guide but is offered its guide after the answer (the router's
-"check", ``check_floor``) is counted apart: it is not on the right route, and it is not
-"without a route" either. For ``none`` messages: how many start a guide (look-alike
+"check", ``check_floor``), or whose search answer offers its guide (the guides that share a
+category with the answer's first two items, as the action server offers them), is counted
+apart: it is not on the right route, and it is not "without a route" either. For ``none`` messages: how many start a guide (look-alike
 questions, everyday needs), and how many are offered a guide as a check.
 A confusion matrix per set: rows are the labels, columns what the router chose.
 """
@@ -41,11 +42,21 @@ def routing_sets() -> list[Path]:
     return sorted(SETS_DIR.glob("*.yml"))
 
 
-def evaluate(router, messages: list[Labelled]) -> dict:
+def search_offers(search, text: str, exclude: str | None = None) -> set[str]:
+    """The guides the first reply offers beside the search answer for ``text``."""
+    from knowledge_base.flows import flows_for_hits
+    from knowledge_base.search import borough_filter
+
+    out = search.run(text, borough_filter(text), top_k=3)
+    return {f["id"] for f in flows_for_hits(out["hits"], exclude=exclude, text=text)} if out["confidence"] != "none" else set()
+
+
+def evaluate(router, messages: list[Labelled], search=None) -> dict:
+    """``search``: also count a risk message whose search answer offers its guide."""
     from knowledge_base.risk import NONE
 
     confusion: dict[str, Counter] = defaultdict(Counter)
-    right = risk = missed = checked_right = checked_other = 0
+    right = risk = missed = checked_right = checked_other = search_right = 0
     started = Counter()
     checked = Counter()
     kinds = Counter()
@@ -67,15 +78,18 @@ def evaluate(router, messages: list[Labelled]) -> dict:
         if d.route in ok_routes or (d.is_risk and ok_routes & chosen):
             right += 1
         else:
+            own = {router.flows[r] for r in ok_routes if r in router.flows}
             if not d.is_risk and d.check in ok_routes:
                 checked_right += 1
+            elif not d.is_risk and search is not None and own & search_offers(search, m.text, d.check_flow):
+                search_right += 1
             elif not d.is_risk and d.check:
                 checked_other += 1
             elif not d.is_risk:
                 missed += 1
             wrong.append(f"  {m.route} -> {d.route}: {m.text}  [{d.reason()}]")
     return {"risk": risk, "right": right, "missed": missed, "kinds": kinds, "started": started, "checked": checked,
-            "checked_right": checked_right, "checked_other": checked_other,
+            "checked_right": checked_right, "checked_other": checked_other, "search_right": search_right,
             "confusion": confusion, "wrong": wrong}
 
 
@@ -84,7 +98,8 @@ def report(name: str, r: dict, show_wrong: bool) -> None:
           + ", ".join(f"{n} {k}" for k, n in sorted(r["kinds"].items())))
     print(f"risk on the right route: {r['right']}/{r['risk']} = {r['right'] / max(r['risk'], 1):.3f}; "
           f"risk with no route (no guide started or offered): {r['missed']}; "
-          f"no guide started but offered after the answer: {r['checked_right']} its own, {r['checked_other']} another")
+          f"no guide started but offered in the first reply: {r['checked_right']} its own by the router, "
+          f"{r['search_right']} its own beside the search answer, {r['checked_other']} another")
     for kind in sorted(r["kinds"]):
         n, s, c = r["kinds"][kind], r["started"][kind], r["checked"][kind]
         print(f"{kind} that start a guide: {s}/{n} = {s / max(n, 1):.3f}; offered one after the answer: {c}/{n} = {c / max(n, 1):.3f}")
@@ -106,18 +121,29 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--wrong", action="store_true", help="list every misrouted message")
     p.add_argument("--fake", action="store_true", help="fake embedder (for a smoke run, not a measurement)")
     args = p.parse_args(argv)
-    from knowledge_base.embedders import FakeEmbedder, make_embedder
+    from knowledge_base.embedders import FakeEmbedder
     from knowledge_base.loader import load_content
     from knowledge_base.risk import RiskRouter
 
-    router = RiskRouter.shipped(FakeEmbedder() if args.fake else make_embedder(), load_content().items)
+    search = None
+    if args.fake:
+        router = RiskRouter.shipped(FakeEmbedder(), load_content().items)
+    else:
+        from knowledge_base.index import build_index
+        from knowledge_base.search import KnowledgeSearch
+
+        search = KnowledgeSearch.create()
+        # the canonical index, as a fresh clone builds it (see bench.needs_eval)
+        build_index(search.content, search.embedder, search.index_dir, progress=False, canonical=True)
+        search.warm_up()
+        router = RiskRouter.shipped(search.embedder, search.items.values())
     router.warm_up()
     paths = [Path(args.set)] if args.set else routing_sets()
     if not paths:
         print("no routing sets found", file=sys.stderr)
         return 1
     for path in paths:
-        report(path.stem, evaluate(router, load_set(path)), args.wrong)
+        report(path.stem, evaluate(router, load_set(path), search), args.wrong)
     return 0
 
 

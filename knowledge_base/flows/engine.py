@@ -282,3 +282,31 @@ def render(step_view: StepView) -> str:
 
 def list_flows() -> list[dict]:
     return default_engine().list_flows()
+
+
+_COMMON = frozenset("the and for you who what how with from your that this are can does must when where about "
+                    "help has have had was she her his him they them their not".split())
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in _norm(text).split() if len(w) > 2 and w not in _COMMON}
+
+
+def flows_for_hits(hits, exclude: str | None = None, limit: int = 2, text: str = "") -> list[dict]:
+    """The guides offered beside a search answer: those sharing a category with the first two
+    hits (anything with ``.item``), ``exclude`` left out, at most ``limit``. Closest first: the
+    words a guide's title and tags share with the message (``text``) and the answer's title (a
+    "MASH referral" answer offers the child guide, an "adult safeguarding" one the adult
+    guide), then how specific the shared categories are ("domestic-abuse", which one guide has,
+    before "safeguarding", which six share), then the guides' own order."""
+    flows = list_flows()
+    cats = {c for h in hits[:2] for c in h.item.categories}
+    share = {c: sum(c in f["categories"] for f in flows) for c in cats}
+    said = _words(text) | (_words(hits[0].item.title) if hits else set())
+
+    def closeness(f: dict) -> tuple[int, float]:
+        return (len(said & _words(" ".join([f["title"], *f["tags"]]))),
+                sum(1 / share[c] for c in cats & set(f["categories"])))
+
+    offered = [f for f in flows if cats & set(f["categories"]) and f["id"] != exclude]
+    return sorted(offered, key=lambda f: tuple(-x for x in closeness(f)))[:limit]

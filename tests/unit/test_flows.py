@@ -453,3 +453,26 @@ def test_an_example_whose_answers_no_longer_fit_the_flow_is_reported(tmp_path):
     bad.write_text(_yaml.safe_dump(spec))
     with _pytest.raises(ExampleError, match="before the end"):
         render_all(bad)
+
+
+def _hit(title: str, categories: list[str]):
+    item = type("Item", (), {"title": title, "categories": categories})()
+    return type("Hit", (), {"item": item, "id": title})()
+
+
+@pytest.mark.parametrize("text, title, categories, first", [
+    # six guides share "safeguarding": the words of the message and the answer choose among them
+    ("how do I make a MASH referral", "Newham children's MASH - making a referral", ["safeguarding"], "safeguarding-child"),
+    ("how do I raise an adult safeguarding concern", "Report an adult safeguarding concern", ["safeguarding"],
+     "safeguarding-adult"),
+    ("what is county lines", "Silver Line helpline", ["safeguarding"], "child-exploitation"),
+    # a category one guide has comes before one six share
+    ("clare's law request", "Clare's Law", ["domestic-abuse", "safeguarding"], "domestic-abuse"),
+])
+def test_guides_offered_beside_an_answer_closest_first(text, title, categories, first):
+    from knowledge_base.flows import flows_for_hits
+
+    offered = flows_for_hits([_hit(title, categories)], text=text)
+    assert offered[0]["id"] == first and len(offered) == 2
+    assert first not in [f["id"] for f in flows_for_hits([_hit(title, categories)], text=text, exclude=first)]
+    assert flows_for_hits([_hit(title, ["council-tax"])], text=text) == []

@@ -65,7 +65,8 @@ class RouterSettings:
     cue_veto: float = 0.6  # when the examples give "no guide" at least this probability, cues do not count
     cue_everyday_discount: float = 0.3  # share of the everyday "no guide" evidence a cue-backed route need not beat
     reassured_margin: float = 0.3  # the margin, without a cue, for a message whose worker noted a reassurance ("says she feels safe")
-    check_floor: float = 0.25  # a message that starts no guide but gives a route this probability offers that guide ("check")
+    check_floor: float = 0.25  # a message that starts no guide but gives a route this probability offers that guide ("check") ...
+    check_everyday_ceiling: float = 0.4  # ... unless the everyday "no guide" class has at least this probability
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,7 @@ class RiskDecision:
     check: str | None = None  # no guide started, but this route came close: its guide (``check_flow``) is offered after the answer
     check_flow: str | None = None
     question: bool = False  # the message reads as a question ABOUT a risk topic (its cues did not count)
+    everyday: float = 0.0  # the probability of the everyday "no guide" class (part of ``scores["none"]``)
 
     @property
     def is_risk(self) -> bool:
@@ -322,12 +324,15 @@ class RiskRouter:
         """A message that starts no guide, but whose best route (in the whole message or one
         of its clauses) reaches ``check_floor``, offers that route's guide after the answer:
         a disclosure worded unlike every example still reaches a guide in one click, while an
-        everyday message is answered as before. A question about a topic offers nothing."""
+        everyday message is answered as before. Nothing is offered for a question about a topic,
+        nor where the everyday "no guide" class reaches ``check_everyday_ceiling`` (the message
+        reads as an everyday need: "evicted, nowhere to go tonight")."""
         if decision.is_risk or decision.question:
             return decision
-        best = max(((v, r) for d in considered if not d.question for r, v in d.scores.items() if r != NONE),
-                   default=None)
-        if best is None or best[0] < self.settings.check_floor:
+        s = self.settings
+        best = max(((v, r) for d in considered if not d.question and d.everyday < s.check_everyday_ceiling
+                    for r, v in d.scores.items() if r != NONE), default=None)
+        if best is None or best[0] < s.check_floor:
             return decision
         return replace(decision, check=best[1], check_flow=self.flows[best[1]])
 
@@ -368,10 +373,12 @@ class RiskRouter:
             margin = max(margin, s.reassured_margin)
         rival = 0.0 if best in urgent else cue_rival if best in hits else emb[NONE]
         if scores[best] - rival <= margin or (best not in hits and (emb[best] < s.floor or closest[best] < s.near_floor)):
-            return RiskDecision(NONE, None, cues=hits, nearest=nearest, scores=out, segment=segment, question=question)
+            return RiskDecision(NONE, None, cues=hits, nearest=nearest, scores=out, segment=segment, question=question,
+                                everyday=emb.get(EVERYDAY, 0.0))
         # offered beside the best: a route almost as strong, or one whose own cue matched too
         alts = tuple(dict.fromkeys(
             self.flows[r] for r in ranked[1:3]
             if (scores[best] - scores[r] <= s.tie or r in hits) and scores[r] - emb[NONE] > margin
             and self.flows[r] != self.flows[best]))
-        return RiskDecision(best, self.flows[best], alts, hits, nearest, out, segment, question=question)
+        return RiskDecision(best, self.flows[best], alts, hits, nearest, out, segment, question=question,
+                            everyday=emb.get(EVERYDAY, 0.0))

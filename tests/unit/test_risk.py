@@ -287,9 +287,18 @@ def test_a_clause_that_comes_close_offers_its_guide(monkeypatch):
         emb = {x: 0.0 for x in r.order}
         emb[NONE] = emb[EVERYDAY] = 0.5
         if "nephew" in text and "council" not in text:
-            emb["safeguarding-adult"], emb[NONE] = 0.3, 0.4
+            emb["safeguarding-adult"], emb[NONE], emb[EVERYDAY] = 0.3, 0.4, 0.1
         return emb, (), {x: 0.9 for x in r.rows_of}
     monkeypatch.setattr(r, "_example_scores", scores)
     d = r.run("Called about his council tax bill and the single person discount form. "
               "His nephew keeps his bank card and gives him twenty pounds a week.")
     assert not d.is_risk and d.check == "safeguarding-adult"
+
+
+def test_no_guide_is_offered_for_a_message_that_reads_as_an_everyday_need(router, monkeypatch):
+    """A route close enough to offer, but the everyday "no guide" class is strong: nothing offered."""
+    _fixed_scores(router, monkeypatch, 0.0, none=0.45, everyday=0.4)
+    d = router.run("she's been evicted and has nowhere to go tonight")
+    assert not d.is_risk and d.check is None
+    _fixed_scores(router, monkeypatch, 0.0, none=0.45, everyday=0.1)
+    assert router.run("she's been evicted and has nowhere to go tonight").check == "safeguarding-adult"

@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import threading
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -281,16 +281,19 @@ class KnowledgeSearch:
         return cls(content=content, embedder=embedder or make_embedder(), index_dir=index_dir,
                    settings=kw.pop("settings", SearchSettings.from_env()), **kw)
 
+    @cached_property
+    def _needs_of(self) -> dict[str, set[int]]:
+        """Item id -> the needs (numbered) that list it, from the needs map's exemplars (each
+        example carries its need's items)."""
+        out: dict[str, set[int]] = {}
+        for n, ids in enumerate(dict.fromkeys(ids for _, ids in self.content.exemplars)):  # one per need
+            for i in ids:
+                out.setdefault(i, set()).add(n)
+        return out
+
     def same_need(self, a: str, b: str) -> bool:
         """Whether items ``a`` and ``b`` answer one need of the needs map (one need lists both)."""
-        groups = self.__dict__.get("_need_groups")
-        if groups is None:
-            groups = {}
-            for n, ids in enumerate(dict.fromkeys(ids for _, ids in self.content.exemplars)):  # one per need
-                for i in ids:
-                    groups.setdefault(i, set()).add(n)
-            self._need_groups = groups
-        return bool(groups.get(a, set()) & groups.get(b, set()))
+        return bool(self._needs_of.get(a, set()) & self._needs_of.get(b, set()))
 
     def warm_up(self) -> None:
         with self._lock:

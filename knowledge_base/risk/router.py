@@ -17,6 +17,10 @@ worker's ``reassurance_frames`` ("says she feels safe") ask the examples for ``r
 when no cue backs the route; a route's ``urgent_cues`` ("i dont want to be here") always open
 its guide unless the message is a question about the topic.
 
+A message that starts no guide but whose best route still reaches ``check_floor`` (and that the
+everyday class does not claim, ``check_everyday_ceiling``) carries that route as ``check``: the
+action server answers it by search and offers the guide after the answer, starting nothing.
+
 The best route wins when it beats ``none`` by ``margin``; a second route within ``tie``
 of it, or whose own cue matched too, is offered beside it (the first reply then gives the 999 rule and both guides).
 A message whose best route has no cue and whose examples are far (below ``floor``)
@@ -104,7 +108,8 @@ class RiskDecision:
         if self.segment:
             return f"in '{self.segment}': " + replace(self, segment=None).reason()
         if self.route == NONE:
-            return (f"no route (check {self.check}): " if self.check else "no route: ") + (f"nearest '{self.nearest[0].text}' ({self.nearest[0].route})" if self.nearest else "-")
+            near = f"nearest '{self.nearest[0].text}' ({self.nearest[0].route})" if self.nearest else "-"
+            return (f"no route (check {self.check}): " if self.check else "no route: ") + near
         cues = self.cues.get(self.route)
         if cues:
             return f"cue '{cues[0]}'" + (f" and {len(cues) - 1} more" if len(cues) > 1 else "")

@@ -95,3 +95,17 @@ def test_a_message_of_one_clause_is_one_plain_search(fake_search):
 
     out = search_with_clauses(fake_search, "food bank voucher")
     assert out["clauses"] == [] and out["hits"] == fake_search.run("food bank voucher")["hits"]
+
+
+def test_the_search_knows_which_items_answer_one_need(fake_search):
+    """``same_need`` reads the needs map: two items one need lists answer the same need."""
+    from knowledge_base.loader import CONTENT_DIR
+    from knowledge_base.needs import load_needs
+
+    needs, _ = load_needs(CONTENT_DIR)
+    shared = next(n for n in needs.needs if len(n.items) >= 2)
+    a, b = shared.items[:2]
+    apart = next(i for n in needs.needs for i in n.items
+                 if not any(i in m.items and a in m.items for m in needs.needs))
+    assert fake_search.same_need(a, b) and fake_search.same_need(b, a)
+    assert not fake_search.same_need(a, apart)

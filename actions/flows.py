@@ -63,15 +63,11 @@ def choose_flow(tracker: Tracker) -> str | None:
 
 def best_flow_for_text(text: str) -> str | None:
     """A flow request in words ("walk me through an eviction"): most shared words with
-    the flow's title and tags wins. Common words ("me", "the") do not count: they made
-    "walk me through the immigration advice rules" tie with, and start, the eviction guide."""
-    from bm25s.stopwords import STOPWORDS_EN_PLUS
-
-    words = set(F._norm(text).split()) - set(STOPWORDS_EN_PLUS)
+    the flow's title and tags wins (``flow_words``: common words do not count)."""
+    words = F.flow_words(text)
     best, best_score = None, 0
     for f in F.list_flows():
-        vocab = set(F._norm(" ".join([f["title"], *f["tags"]])).split())
-        score = len(words & vocab)
+        score = len(words & F.flow_words(" ".join([f["title"], *f["tags"]])))
         if score > best_score:
             best, best_score = f["id"], score
     return best

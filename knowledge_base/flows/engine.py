@@ -284,12 +284,13 @@ def list_flows() -> list[dict]:
     return default_engine().list_flows()
 
 
-_COMMON = frozenset("the and for you who what how with from your that this are can does must when where about "
-                    "help has have had was she her his him they them their not".split())
+def flow_words(text: str) -> set[str]:
+    """The words of ``text`` that can name a guide: normalised as the engine matches answers,
+    without common English words ("me", "the": they made "walk me through the immigration
+    advice rules" tie with the eviction guide)."""
+    from bm25s.stopwords import STOPWORDS_EN_PLUS
 
-
-def _words(text: str) -> set[str]:
-    return {w for w in _norm(text).split() if len(w) > 2 and w not in _COMMON}
+    return set(_norm(text).split()) - set(STOPWORDS_EN_PLUS)
 
 
 def flows_for_hits(hits, exclude: str | None = None, limit: int = 2, text: str = "") -> list[dict]:
@@ -302,10 +303,10 @@ def flows_for_hits(hits, exclude: str | None = None, limit: int = 2, text: str =
     flows = list_flows()
     cats = {c for h in hits[:2] for c in h.item.categories}
     share = {c: sum(c in f["categories"] for f in flows) for c in cats}
-    said = _words(text) | (_words(hits[0].item.title) if hits else set())
+    said = flow_words(text) | (flow_words(hits[0].item.title) if hits else set())
 
     def closeness(f: dict) -> tuple[int, float]:
-        return (len(said & _words(" ".join([f["title"], *f["tags"]]))),
+        return (len(said & flow_words(" ".join([f["title"], *f["tags"]]))),
                 sum(1 / share[c] for c in cats & set(f["categories"])))
 
     offered = [f for f in flows if cats & set(f["categories"]) and f["id"] != exclude]

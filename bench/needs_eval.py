@@ -102,19 +102,14 @@ def main(argv: list[str] | None = None) -> int:
     from knowledge_base.loader import CONTENT_DIR
     from knowledge_base.needs import load_needs
     from knowledge_base.risk import RiskRouter
-    from knowledge_base.search import KnowledgeSearch
 
     needs, problems = load_needs(CONTENT_DIR)
     if needs is None:
         print("no usable content/needs.yml: " + "; ".join(map(str, problems)), file=sys.stderr)
         return 1
-    search = KnowledgeSearch.create()
-    from knowledge_base.index import build_index
+    from bench.search_eval import canonical_search
 
-    # the canonical index (every text re-embedded in fixed batches), as a fresh clone builds
-    # it: an index grown by edits differs by int8 rounding, enough to move a figure
-    build_index(search.content, search.embedder, search.index_dir, progress=False, canonical=True)
-    search.warm_up()
+    search = canonical_search()
     router = RiskRouter.shipped(search.embedder, search.items.values())
     router.warm_up()
     by_id = {n.id: n for n in needs.needs}

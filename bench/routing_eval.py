@@ -5,8 +5,9 @@ routes (a close second offered beside the first counts when it is one of them). 
 message that starts no guide but is offered its guide after the answer (the router's
 "check", ``check_floor``), or whose search answer offers its guide (the guides that share a
 category with the answer's first two items, as the action server offers them), is counted
-apart: it is not on the right route, and it is not "without a route" either. For ``none`` messages: how many start a guide (look-alike
-questions, everyday needs), and how many are offered a guide as a check.
+apart: it is not on the right route, and it is not "without a route" either. For ``none``
+messages: how many start a guide (look-alike questions, everyday needs), and how many are
+offered a guide as a check.
 A confusion matrix per set: rows are the labels, columns what the router chose.
 """
 
@@ -48,7 +49,9 @@ def search_offers(search, text: str, exclude: str | None = None) -> set[str]:
     from knowledge_base.search import borough_filter
 
     out = search.run(text, borough_filter(text), top_k=3)
-    return {f["id"] for f in flows_for_hits(out["hits"], exclude=exclude, text=text)} if out["confidence"] != "none" else set()
+    if out["confidence"] == "none":
+        return set()
+    return {f["id"] for f in flows_for_hits(out["hits"], exclude=exclude, text=text)}
 
 
 def evaluate(router, messages: list[Labelled], search=None) -> dict:
@@ -129,13 +132,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.fake:
         router = RiskRouter.shipped(FakeEmbedder(), load_content().items)
     else:
-        from knowledge_base.index import build_index
-        from knowledge_base.search import KnowledgeSearch
+        from bench.search_eval import canonical_search
 
-        search = KnowledgeSearch.create()
-        # the canonical index, as a fresh clone builds it (see bench.needs_eval)
-        build_index(search.content, search.embedder, search.index_dir, progress=False, canonical=True)
-        search.warm_up()
+        search = canonical_search()
         router = RiskRouter.shipped(search.embedder, search.items.values())
     router.warm_up()
     paths = [Path(args.set)] if args.set else routing_sets()

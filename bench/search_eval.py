@@ -101,6 +101,19 @@ def latency(ks, queries: list[Query], rounds: int = 3) -> dict:
     return {"p50_ms": percentile(times, 50), "p95_ms": percentile(times, 95), "samples": len(times)}
 
 
+def canonical_search():
+    """The shipped search over the canonical index (every text re-embedded in fixed batches),
+    as a fresh clone builds it: an index grown by edits differs by int8 rounding, enough to
+    move a figure. Warmed up."""
+    from knowledge_base.index import build_index
+    from knowledge_base.search import KnowledgeSearch
+
+    search = KnowledgeSearch.create()
+    build_index(search.content, search.embedder, search.index_dir, progress=False, canonical=True)
+    search.warm_up()
+    return search
+
+
 def latency_with_second_need(ks, texts: list[str], rounds: int = 2) -> dict:
     """What the search action does for one message: the search, then the second-need
     search over its clauses (``knowledge_base.clauses``), the message and its clauses in

@@ -284,13 +284,18 @@ def list_flows() -> list[dict]:
     return default_engine().list_flows()
 
 
+@lru_cache(maxsize=1)
+def _common_words() -> frozenset[str]:
+    from bm25s.stopwords import STOPWORDS_EN_PLUS
+
+    return frozenset(STOPWORDS_EN_PLUS)
+
+
 def flow_words(text: str) -> set[str]:
     """The words of ``text`` that can name a guide: normalised as the engine matches answers,
     without common English words ("me", "the": they made "walk me through the immigration
     advice rules" tie with the eviction guide)."""
-    from bm25s.stopwords import STOPWORDS_EN_PLUS
-
-    return set(_norm(text).split()) - set(STOPWORDS_EN_PLUS)
+    return set(_norm(text).split()) - _common_words()
 
 
 def flows_for_hits(hits, exclude: str | None = None, limit: int = 2, text: str = "") -> list[dict]:

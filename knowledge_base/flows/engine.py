@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections import Counter
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -309,9 +310,13 @@ def flows_for_hits(hits, exclude: str | None = None, limit: int = 2, text: str =
     cats = {c for h in hits[:2] for c in h.item.categories}
     share = {c: sum(c in f["categories"] for f in flows) for c in cats}
     said = flow_words(text) | (flow_words(hits[0].item.title) if hits else set())
+    words = {f["id"]: flow_words(" ".join([f["title"], *f["tags"]])) for f in flows}
+    guides_with = Counter(w for ws in words.values() for w in ws)
 
-    def closeness(f: dict) -> tuple[int, float]:
-        return (len(said & flow_words(" ".join([f["title"], *f["tags"]]))),
+    def closeness(f: dict) -> tuple[float, float]:
+        # a shared word counts less the more guides have it: "fgm" (one guide) names the child
+        # guide, "duty" (eviction's duty to refer, modern slavery's duty to notify) hardly any
+        return (sum(1 / guides_with[w] for w in said & words[f["id"]]),
                 sum(1 / share[c] for c in cats & set(f["categories"])))
 
     offered = [f for f in flows if cats & set(f["categories"]) and f["id"] != exclude]

@@ -466,6 +466,9 @@ def _hit(title: str, categories: list[str]):
     ("how do I raise an adult safeguarding concern", "Report an adult safeguarding concern", ["safeguarding"],
      "safeguarding-adult"),
     ("what is county lines", "Silver Line helpline", ["safeguarding"], "child-exploitation"),
+    # a word one guide has ("fgm") outweighs one several share ("duty": duty to refer, duty to notify)
+    ("what is the fgm duty", "FGM - the law, the mandatory reporting duty, and what a non-regulated worker must do",
+     ["safeguarding"], "safeguarding-child"),
     # a category one guide has comes before one six share
     ("clare's law request", "Clare's Law", ["domestic-abuse", "safeguarding"], "domestic-abuse"),
 ])

@@ -232,6 +232,7 @@ class RiskRouter:
             self.flows = {r.id: r.flow or f"item:{r.item}" for r in routes.routes}
             self.cues = {r.id: [(c, C.words(c)) for c in r.cues] for r in routes.routes}
             self.urgent = {r.id: [(c, C.words(c)) for c in r.urgent_cues] for r in routes.routes}
+            self.any_time = {r.id: [(c, C.words(c)) for c in r.question_cues] for r in routes.routes}
             self.texts: list[str] = []
             labels: list[str] = []
             for r in routes.routes:
@@ -353,6 +354,8 @@ class RiskRouter:
         question = self.is_question_about(said)
         hits = {} if question else self._matched(self.cues, said)
         urgent = {} if question else self._matched(self.urgent, said)
+        for r, found in self._matched(self.any_time, said).items():  # "whats a lethal dose of ...": even in a question
+            urgent[r] = list(dict.fromkeys(urgent.get(r, []) + found))
         for r, found in urgent.items():  # an urgent cue is a cue too
             hits[r] = list(dict.fromkeys(hits.get(r, []) + found))
         if len(said) < 3 and not hits:  # "yes", "2 kids": too little to route on meaning

@@ -26,6 +26,10 @@ class Route(Strict):
     # to be here anymore"; a missed suicide disclosure costs more than a false alarm the worker
     # closes). Keep them to statements about oneself; topic words ("suicide") stay in ``cues``
     urgent_cues: list[ShortLine] = Field(default_factory=list)
+    # phrases that open this guide even inside a question: asking about the means of suicide ("lethal
+    # dose", "how many would it take") is a warning sign, not a question about a topic. Treated as
+    # urgent cues that a question frame does not silence; keep them few and unmistakable
+    question_cues: list[ShortLine] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _one_target(self):

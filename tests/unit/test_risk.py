@@ -249,6 +249,19 @@ def test_an_urgent_cue_opens_the_crisis_guide_whatever_the_examples_say(router, 
     assert not router.run("what do I say if a caller says they dont want to be here anymore").is_risk
 
 
+def test_a_question_about_the_means_of_suicide_opens_the_crisis_guide(router, monkeypatch):
+    _fixed_scores(router, monkeypatch, lead=None, none=0.95, everyday=0.6)  # the examples read it as a question
+    d = router.run("whats a lethal dose of sertraline")
+    assert d.question and d.flow == "mental-health-crisis" and "lethal dose" in d.cues["mental-health-crisis"]
+    # a question about ordinary medicine use has no such cue: still a question, no guide
+    assert not router.run("whats the max dose of sertraline").is_risk
+
+
+def test_question_cues_are_few_and_only_on_the_crisis_route():
+    for route in load_routes().routes:
+        assert len(route.question_cues) <= 12 and (not route.question_cues or route.id == "mental-health-crisis"), route.id
+
+
 def test_urgent_cues_are_statements_not_topic_words():
     for route in load_routes().routes:
         assert not {"suicide", "suicidal", "self harm", "overdose", "stockpiling"} & set(route.urgent_cues), route.id

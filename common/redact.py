@@ -69,6 +69,9 @@ class Allowlist(NamedTuple):
     term_words: FrozenSet[str]
     not_names: FrozenSet[str]
     role_email_words: FrozenSet[str] = frozenset()
+    # lower-case words of the knowledge base's own prose (see ``content_words``): typed in lower
+    # case after a word for a person they are words, not names ("res housebound", "her mum full time")
+    content_words: FrozenSet[str] = frozenset()
 
 
 class AllowlistError(ValueError):
@@ -117,8 +120,25 @@ def _check_allowlist(path: Path, text: str) -> dict:
     return yaml.safe_load(text) or {}
 
 
+# the trainers' prose: what they write in lower case is English, never a resident's name
+PROSE_DIRS = ("guidance", "services", "refreshers", "flows")
+_LINK = re.compile(r"\S*(?:://|@|www\.)\S*")  # web addresses and emails may hold a person's name
+_LOWER_WORD = re.compile(r"(?<![\w'’\-])[a-z][a-z]+(?![\w'’\-])")
+
+
+def content_words(content_dir: Path = CONTENT_DIR) -> FrozenSet[str]:
+    """Every lower-case word of the knowledge base's prose (items, services, refreshers and
+    guides, read as text: no schema needed in Rasa's environment), less the given names of the
+    lexicon ("grace period", "will", "may" stay names when a cue and a capital say so)."""
+    words = set()
+    for sub in PROSE_DIRS:
+        for f in sorted((Path(content_dir) / sub).glob("*.yml")):
+            words.update(_LOWER_WORD.findall(_LINK.sub(" ", f.read_text(encoding="utf-8"))))
+    return frozenset(w for w in words if w not in _FIRST_NAMES and w not in _WORD_NAMES)
+
+
 @lru_cache(maxsize=4)
-def load_allowlist(path: Path = ALLOWLIST_PATH) -> Allowlist:
+def load_allowlist(path: Path = ALLOWLIST_PATH, content_dir: Optional[Path] = CONTENT_DIR) -> Allowlist:
     data = _check_allowlist(Path(path), Path(path).read_text(encoding="utf-8"))
     terms = sorted({str(t).strip() for t in data.get("protected_terms") or [] if str(t).strip()},
                    key=len, reverse=True)
@@ -136,6 +156,7 @@ def load_allowlist(path: Path = ALLOWLIST_PATH) -> Allowlist:
         term_words=frozenset(words),
         not_names=frozenset(str(data.get("not_names") or "").lower().split()),
         role_email_words=frozenset(str(w).lower() for w in data.get("role_email_words") or []),
+        content_words=content_words(content_dir) if content_dir is not None else frozenset(),
     )
 
 
@@ -643,6 +664,8 @@ def _find_names(text: str, allow: Allowlist, out: List[Span]) -> None:
         first, before = tok.group(0), text[max(0, start - 40):start]
         if not _capitalised(first) and first.lower() in _NOT_NAME_AFTER_CUE:
             continue
+        if not strong and not _capitalised(first) and _POSS.sub("", first).lower() in allow.content_words:
+            continue  # "res housebound", "mum full time": a word of the knowledge base, typed in lower case
         if not strong and first.isupper() and 2 <= len(first) <= 4:
             continue  # "Customer ID 0049918273", "client NFA": an acronym, not a name
         if strong:
@@ -944,6 +967,8 @@ def _name_like(word: str, allow: Allowlist) -> bool:
         return False
     if word.isupper():
         return False
+    if not _capitalised(word) and key in allow.content_words and not _in_lexicon(word, allow):
+        return False  # "her mum full time", "his dad, happy to pay": an English word typed in lower case
     return _capitalised(word) or _in_lexicon(word, allow) or not _LOWER_STOP_SUFFIX.search(key)
 
 

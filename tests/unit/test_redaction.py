@@ -470,3 +470,36 @@ def test_holdout6_shapes_are_redacted(text, expected):
 ])
 def test_holdout6_lookalikes_survive(text):
     assert redact(text).spans == []
+
+
+@pytest.mark.parametrize("text", [
+    "res housebound no internet needs shopping",
+    "looks after her mum full time, is there money for that",
+    "res sofa surfing in Hackney, needs housing advice",
+    "son wants frozen meals delivered for his dad, happy to pay",
+])
+def test_an_english_word_typed_in_lower_case_after_a_person_word_is_kept(text):
+    # words of the knowledge base's own prose are words, not names (they reach the search intact)
+    assert redact_text(text) == text
+
+
+@pytest.mark.parametrize("text, redacted", [
+    ("res sarah wisniewska rang", "res [NAME] rang"),       # a given name in lower case is still a name
+    ("her mum fatima is ill", "her mum [NAME] is ill"),
+    ("tenant mr green rang", "tenant mr [NAME] rang"),       # a surname that is also a word, after a title
+    ("Mrs Begum rang about Pension Credit", "Mrs [NAME] rang about Pension Credit"),
+])
+def test_names_after_a_person_word_are_still_redacted(text, redacted):
+    assert redact_text(text) == redacted
+
+
+def test_content_words_leave_out_given_names_and_web_addresses(tmp_path):
+    from common.redact import content_words
+
+    (tmp_path / "guidance").mkdir()
+    (tmp_path / "guidance" / "a.yml").write_text(
+        "summary: a grace period for the housebound; see https://example.org/jonesy or ask amira.k@example.org\n",
+        encoding="utf-8")
+    words = content_words(tmp_path)
+    assert "housebound" in words and "period" in words
+    assert not {"grace", "jonesy", "amira"} & words

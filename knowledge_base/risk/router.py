@@ -15,7 +15,8 @@ in ``warm_up()``, and ``run(text) -> RiskDecision``. Evidence, per route:
 Call notes: ``not_risk.everyday_examples`` (hardship, nobody harmed) join the everyday class; a
 worker's ``reassurance_frames`` ("says she feels safe") ask the examples for ``reassured_margin``
 when no cue backs the route; a route's ``urgent_cues`` ("i dont want to be here") always open
-its guide unless the message is a question about the topic.
+its guide unless the message is a question about the topic; its ``question_cues`` ("lethal dose")
+open it even then.
 
 A message that starts no guide but whose best route still reaches ``check_floor`` (and that the
 everyday class does not claim, ``check_everyday_ceiling``) carries that route as ``check``: the
@@ -232,7 +233,7 @@ class RiskRouter:
             self.flows = {r.id: r.flow or f"item:{r.item}" for r in routes.routes}
             self.cues = {r.id: [(c, C.words(c)) for c in r.cues] for r in routes.routes}
             self.urgent = {r.id: [(c, C.words(c)) for c in r.urgent_cues] for r in routes.routes}
-            self.any_time = {r.id: [(c, C.words(c)) for c in r.question_cues] for r in routes.routes}
+            self.question_cues = {r.id: [(c, C.words(c)) for c in r.question_cues] for r in routes.routes}
             self.texts: list[str] = []
             labels: list[str] = []
             for r in routes.routes:
@@ -354,7 +355,7 @@ class RiskRouter:
         question = self.is_question_about(said)
         hits = {} if question else self._matched(self.cues, said)
         urgent = {} if question else self._matched(self.urgent, said)
-        for r, found in self._matched(self.any_time, said).items():  # "whats a lethal dose of ...": even in a question
+        for r, found in self._matched(self.question_cues, said).items():  # "whats a lethal dose of ...": even in a question
             urgent[r] = list(dict.fromkeys(urgent.get(r, []) + found))
         for r, found in urgent.items():  # an urgent cue is a cue too
             hits[r] = list(dict.fromkeys(hits.get(r, []) + found))

@@ -27,7 +27,7 @@ class Route(Strict):
     # closes). Keep them to statements about oneself; topic words ("suicide") stay in ``cues``
     urgent_cues: list[ShortLine] = Field(default_factory=list)
     # phrases that open this guide even inside a question: asking about the means of suicide ("lethal
-    # dose", "how many would it take") is a warning sign, not a question about a topic. Treated as
+    # dose", "would it take to kill") is a warning sign, not a question about a topic. Treated as
     # urgent cues that a question frame does not silence; keep them few and unmistakable
     question_cues: list[ShortLine] = Field(default_factory=list)
 

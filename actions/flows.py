@@ -67,7 +67,7 @@ def best_flow_for_text(text: str) -> str | None:
     words = F.flow_words(text)
     best, best_score = None, 0
     for f in F.list_flows():
-        score = len(words & F.flow_words(" ".join([f["title"], *f["tags"]])))
+        score = len(words & F.guide_words(f))
         if score > best_score:
             best, best_score = f["id"], score
     return best

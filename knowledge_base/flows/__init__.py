@@ -23,8 +23,8 @@ validates the flows. Everything public is importable from ``knowledge_base.flows
 """
 
 from .cli import main
-from .engine import (STATE_VERSION, FlowEngine, answer, default_engine, flow_words, flows_for_hits, list_flows,
-                     reload_default_engine, render, start, summary, view)
+from .engine import (STATE_VERSION, FlowEngine, answer, default_engine, flow_words, flows_for_hits, guide_words,
+                     list_flows, reload_default_engine, render, start, summary, view)
 from .errors import BadState, FlowError, FlowsInvalid, UnknownFlow
 from .paths import Hop, all_paths
 from .schema import (AnswerKind, ChecklistStep, EndStep, EscalateStep, Flow, FlowMessages, InfoStep, Notice, Option,
@@ -40,5 +40,5 @@ __all__ = [
     "load_messages", "validate_flows", "Hop", "all_paths",
     "OptionView", "EscalateView", "EndView", "Progress", "StepView", "Turn", "FlowEngine",
     "default_engine", "reload_default_engine", "start", "answer", "view", "summary", "render", "list_flows", "flows_for_hits",
-    "flow_words", "main",
+    "flow_words", "guide_words", "main",
 ]

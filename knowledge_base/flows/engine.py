@@ -299,6 +299,17 @@ def flow_words(text: str) -> set[str]:
     return set(_norm(text).split()) - _common_words()
 
 
+def guide_words(flow: dict) -> frozenset[str]:
+    """The words that name a guide (``flow_words`` of its title and tags), worked out once per
+    title and tags rather than on every answer."""
+    return _guide_words(flow["title"], tuple(flow["tags"]))
+
+
+@lru_cache(maxsize=64)
+def _guide_words(title: str, tags: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(flow_words(" ".join([title, *tags])))
+
+
 def flows_for_hits(hits, exclude: str | None = None, limit: int = 2, text: str = "") -> list[dict]:
     """The guides offered beside a search answer: those sharing a category with the first two
     hits (anything with ``.item``), ``exclude`` left out, at most ``limit``. Closest first: the
@@ -310,7 +321,7 @@ def flows_for_hits(hits, exclude: str | None = None, limit: int = 2, text: str =
     cats = {c for h in hits[:2] for c in h.item.categories}
     share = {c: sum(c in f["categories"] for f in flows) for c in cats}
     said = flow_words(text) | (flow_words(hits[0].item.title) if hits else set())
-    words = {f["id"]: flow_words(" ".join([f["title"], *f["tags"]])) for f in flows}
+    words = {f["id"]: guide_words(f) for f in flows}
     guides_with = Counter(w for ws in words.values() for w in ws)
 
     def closeness(f: dict) -> tuple[float, float]:

@@ -8,7 +8,8 @@ and prints why, it never fails the run):
    services, RSS of this process holding the 100k index, index build rate vs
    the raw encode rate
 3. message latency through Rasa's REST channel, ours (whole stack, as `make run`
-   starts it) and a stock `rasa init` assistant, sequential and 10/50 concurrent
+   starts it) and a stock `rasa init` assistant running side by side: the sequential
+   load alternates between them conversation by conversation; 10/50 concurrent
 4. start-up time and resident memory of each process
 5. the front door for a signed-in worker
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gc
 import json
 import os
@@ -240,43 +242,50 @@ def _unavailable_text() -> str:
     return domain["responses"]["utter_assistant_unavailable"][0]["text"][:60]
 
 
+async def _one(client, url: str, sender: str, texts: list[str], lat: list[float], errors: list[str]) -> None:
+    """One conversation: each message in order, waiting for each reply; latencies of the
+    replies that came back (a failure, or Rasa's "assistant unavailable" reply, is an error)."""
+    import httpx
+
+    fallback = _unavailable_text()
+    for text in texts:
+        t = time.perf_counter()
+        try:
+            resp = await client.post(url, json={"sender": sender, "message": text})
+            resp.raise_for_status()
+            replies = resp.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            errors.append(type(exc).__name__)
+            continue
+        if any(fallback and fallback in (m.get("text") or "") for m in replies):
+            errors.append("assistant-unavailable reply")  # a fast failure is not a fast answer
+            continue
+        lat.append((time.perf_counter() - t) * 1000)
+
+
+def _figures(lat: list[float], errors: list[str], wall: float, url: str) -> dict:
+    if not lat:
+        raise RuntimeError(f"every message to {url} failed ({', '.join(sorted(set(errors)))})")
+    return {"msg_per_s": len(lat) / wall, "p50_ms": percentile(lat, 50), "p95_ms": percentile(lat, 95),
+            "errors": len(errors), "n": len(lat), "wall_s": wall}
+
+
 async def _conversations(url: str, convs: list[tuple[str, list[str]]], concurrent: bool) -> dict:
-    """Each conversation sends its messages in order, waiting for each reply; the
-    conversations run one after another or all at once."""
+    """The conversations ``convs`` run one after another or all at once."""
     import httpx
 
     lat: list[float] = []
     errors: list[str] = []
-    fallback = _unavailable_text()
-
-    async def one(client, sender: str, texts: list[str]) -> None:
-        for text in texts:
-            t = time.perf_counter()
-            try:
-                resp = await client.post(url, json={"sender": sender, "message": text})
-                resp.raise_for_status()
-                replies = resp.json()
-            except (httpx.HTTPError, ValueError) as exc:
-                errors.append(type(exc).__name__)
-                continue
-            if any(fallback and fallback in (m.get("text") or "") for m in replies):
-                errors.append("assistant-unavailable reply")  # a fast failure is not a fast answer
-                continue
-            lat.append((time.perf_counter() - t) * 1000)
-
     n = len(convs) + 5
     async with httpx.AsyncClient(timeout=120, limits=httpx.Limits(max_connections=n, max_keepalive_connections=n)) as c:
         t0 = time.perf_counter()
         if concurrent:
-            await asyncio.gather(*(one(c, s, m) for s, m in convs))
+            await asyncio.gather(*(_one(c, url, s, m, lat, errors) for s, m in convs))
         else:
             for s, m in convs:
-                await one(c, s, m)
+                await _one(c, url, s, m, lat, errors)
         wall = time.perf_counter() - t0
-    if not lat:
-        raise RuntimeError(f"every message failed ({', '.join(sorted(set(errors)))})")
-    return {"msg_per_s": len(lat) / wall, "p50_ms": percentile(lat, 50), "p95_ms": percentile(lat, 95),
-            "errors": len(errors), "n": len(lat), "wall_s": wall}
+    return _figures(lat, errors, wall, url)
 
 
 def _plan(msgs: list[str], convs: int, per_conv: int, tag: str, offset: int = 0) -> list[tuple[str, list[str]]]:
@@ -290,25 +299,67 @@ LOADS = (("seq", 16, 5, False), ("conc10", 10, 8, True), ("conc50", 50, 4, True)
 SMALL_TALK = ["hello", "hi", "hey"]
 
 
-def message_figures(rasa_url: str, msgs: list[str], prefix: str, run_id: str) -> dict:
+def message_figures(urls: dict[str, str], msgs: list[str], run_id: str) -> dict:
     """Sequential (16 conversations x 5 messages, one at a time), then 10 and 50
-    concurrent conversations, through the REST channel."""
-    url = f"{rasa_url}/webhooks/rest/webhook"
-    asyncio.run(_conversations(url, _plan(msgs, 2, 3, f"{run_id}-warm", 101), False))  # lazy loads
+    concurrent conversations, through the REST channel of each assistant in ``urls``
+    (result-key prefix -> Rasa URL: ``""`` ours, ``"stock_"`` stock Rasa).
+
+    Both assistants run side by side and are measured in the same minutes: the sequential
+    loads (and the greetings) alternate conversation by conversation between them, the
+    concurrent loads run one assistant right after the other. A machine that slows down
+    during the run then slows both, and the ratio ours/stock measures the assistants, not
+    the minute each one was measured in."""
+    hooks = {prefix: f"{url}/webhooks/rest/webhook" for prefix, url in urls.items()}
+    names = {prefix: (prefix.rstrip("_") or "ours") for prefix in urls}
+    for prefix, url in hooks.items():  # lazy loads
+        asyncio.run(_conversations(url, _plan(msgs, 2, 3, f"{run_id}-{names[prefix]}-warm", 101), False))
     out = {}
-    for i, (name, convs, per, concurrent) in enumerate(LOADS):
-        res = asyncio.run(_conversations(url, _plan(msgs, convs, per, f"{run_id}-{name}", 37 * i), concurrent))
-        key = f"{prefix}{name}"
-        out.update({f"{key}_p50_ms": res["p50_ms"], f"{key}_p95_ms": res["p95_ms"],
-                    f"{key}_msg_per_s": res["msg_per_s"], f"{key}_errors": res["errors"]})
-        print(f"  {name:6s} {convs:2d} conversations: {res['n']} replies in {res['wall_s']:.1f}s, "
-              f"{res['msg_per_s']:.1f} msg/s, p50 {res['p50_ms']:.0f} ms, p95 {res['p95_ms']:.0f} ms"
+
+    def record(prefix: str, key: str, res: dict, label: str) -> None:
+        out.update({f"{prefix}{key}_p50_ms": res["p50_ms"], f"{prefix}{key}_p95_ms": res["p95_ms"],
+                    f"{prefix}{key}_msg_per_s": res["msg_per_s"], f"{prefix}{key}_errors": res["errors"]})
+        print(f"  {names[prefix]:5s} {label}: {res['n']} replies in {res['wall_s']:.1f}s, {res['msg_per_s']:.1f} msg/s, "
+              f"p50 {res['p50_ms']:.0f} ms, p95 {res['p95_ms']:.0f} ms"
               + (f", {res['errors']} FAILED" if res["errors"] else ""), flush=True)
-    res = asyncio.run(_conversations(url, _plan(SMALL_TALK, 15, 3, f"{run_id}-smalltalk"), False))
-    out.update({f"{prefix}smalltalk_p50_ms": res["p50_ms"], f"{prefix}smalltalk_p95_ms": res["p95_ms"]})
-    print(f"  greetings only (Rasa alone, sequential): p50 {res['p50_ms']:.0f} ms, p95 {res['p95_ms']:.0f} ms",
-          flush=True)
+
+    for i, (name, convs, per, concurrent) in enumerate(LOADS):
+        label = f"{name:6s} {convs:2d} conversations"
+        if concurrent:
+            for prefix, url in hooks.items():
+                plan = _plan(msgs, convs, per, f"{run_id}-{names[prefix]}-{name}", 37 * i)
+                record(prefix, name, asyncio.run(_conversations(url, plan, True)), label)
+        else:
+            res = asyncio.run(_alternating(hooks, {p: _plan(msgs, convs, per, f"{run_id}-{names[p]}-{name}", 37 * i) for p in hooks}))
+            for prefix in hooks:
+                record(prefix, name, res[prefix], label + " (alternating)" if len(hooks) > 1 else label)
+    res = asyncio.run(_alternating(hooks, {p: _plan(SMALL_TALK, 15, 3, f"{run_id}-{names[p]}-smalltalk") for p in hooks}))
+    for prefix in hooks:
+        out.update({f"{prefix}smalltalk_p50_ms": res[prefix]["p50_ms"], f"{prefix}smalltalk_p95_ms": res[prefix]["p95_ms"]})
+        print(f"  {names[prefix]:5s} greetings only (Rasa alone, sequential): p50 {res[prefix]['p50_ms']:.0f} ms, "
+              f"p95 {res[prefix]['p95_ms']:.0f} ms", flush=True)
     return out
+
+
+async def _alternating(hooks: dict[str, str], plans: dict[str, list]) -> dict[str, dict]:
+    """Sequential conversations, taking turns between the assistants: conversation 1 on
+    each, then conversation 2 on each, ... Returns ``_conversations``' figures per prefix."""
+    import httpx
+
+    lat: dict[str, list[float]] = {p: [] for p in hooks}
+    errors: dict[str, list[str]] = {p: [] for p in hooks}
+    walls: dict[str, float] = {p: 0.0 for p in hooks}
+    clients = {p: httpx.AsyncClient(timeout=120) for p in hooks}
+    try:
+        for c in range(max(len(plan) for plan in plans.values())):
+            for prefix, url in hooks.items():
+                if c < len(plans[prefix]):
+                    t0 = time.perf_counter()
+                    await _one(clients[prefix], url, *plans[prefix][c], lat[prefix], errors[prefix])
+                    walls[prefix] += time.perf_counter() - t0
+    finally:
+        for client in clients.values():
+            await client.aclose()
+    return {p: _figures(lat[p], errors[p], walls[p], hooks[p]) for p in hooks}
 
 
 # --------------------------------------------------------------------------- stock Rasa
@@ -364,10 +415,13 @@ def _wait_http(url: str, proc: subprocess.Popen, timeout: float = 240) -> float:
     raise RuntimeError(f"no answer from {url} after {timeout:.0f}s")
 
 
-def stock_stage(r: dict, model: Path, msgs: list[str], tmp: Path) -> None:
+@contextlib.contextmanager
+def stock_server(r: dict, model: Path, tmp: Path):
+    """Start the stock assistant (start-up time into ``r``), yield its URL, stop it after.
+    It stays up, idle, while our stack starts, so both are measured side by side."""
     from tests.e2e.conftest import free_port
 
-    stage("3a/5 stock Rasa 3.6 (`rasa init`, no custom actions): start-up and messages")
+    stage("3a/5 stock Rasa 3.6 (`rasa init`, no custom actions): start-up")
     port = free_port()
     with open(tmp / "stock-rasa.log", "w") as fh:
         proc = subprocess.Popen([str(RASA_BIN), "run", "--model", str(model), "--interface", "127.0.0.1",
@@ -376,9 +430,8 @@ def stock_stage(r: dict, model: Path, msgs: list[str], tmp: Path) -> None:
         print(f"  rasa run on port {port}, waiting for the REST channel to answer ...", flush=True)
         try:
             r["stock_startup_s"] = _wait_http(f"http://127.0.0.1:{port}/webhooks/rest/", proc)
-            print(f"  stock Rasa answering after {r['stock_startup_s']:.1f}s", flush=True)
-            r.update(message_figures(f"http://127.0.0.1:{port}", msgs, "stock_", "stock"))
-            r["rss_stock_rasa_mb"] = rss_mb(proc.pid)
+            print(f"  stock Rasa answering after {r['stock_startup_s']:.1f}s (left running, idle)", flush=True)
+            yield proc, f"http://127.0.0.1:{port}"
         finally:
             _stop(proc)
 
@@ -409,7 +462,9 @@ def _stack_pids(supervisor_pid: int) -> dict[str, int]:
     return found
 
 
-def ours_stage(r: dict, why: dict, msgs: list[str], tmp: Path) -> None:
+def ours_stage(r: dict, why: dict, msgs: list[str], tmp: Path, stock=None) -> None:
+    """Our stack's start-up, messages (side by side with ``stock``, the running stock
+    assistant's (process, URL), when there is one), memory and front door."""
     import re
 
     from tests.e2e.conftest import start_stack, stop_stack
@@ -426,7 +481,13 @@ def ours_stage(r: dict, why: dict, msgs: list[str], tmp: Path) -> None:
         print(f"  all processes answering after {r['startup_s']:.1f}s (" + ", ".join(
             f"{k[8:-2]} {v:.1f}s" for k, v in r.items() if k.startswith("startup_") and k != "startup_s") + ")")
         pids = _stack_pids(stack.proc.pid)
-        r.update(message_figures(stack.rasa, msgs, "", "ours"))
+        urls = {"": stack.rasa}
+        if stock is not None and stock[0].poll() is None:
+            urls["stock_"] = stock[1]
+        stage("3c/5 messages through Rasa's REST channel" + (", ours and stock side by side" if len(urls) > 1 else ""))
+        r.update(message_figures(urls, msgs, "bench"))
+        if stock is not None:
+            r["rss_stock_rasa_mb"] = rss_mb(stock[0].pid)
         _guard(r, why, ("actions_direct_p95_ms",), "action server alone", action_direct, r, stack.actions, msgs)
         stage("4/5 resident memory of each process (after the message load)")
         for name in ("actions", "rasa", "web"):
@@ -670,11 +731,17 @@ def main(argv: list[str] | None = None) -> int:
         gc.collect()
     if not args.skip_stack:
         with tempfile.TemporaryDirectory(prefix="frontline-bench-") as tmp:
-            if stock_model is not None:
-                _guard(r, why, tuple(k for k in REQUIRED_KEYS if k.startswith("stock_")), "stock Rasa",
-                       stock_stage, r, stock_model, msgs, Path(tmp))
             ours_keys = tuple(k for k in REQUIRED_KEYS[10:] if not k.startswith("stock_"))
-            _guard(r, why, ours_keys, "our stack", ours_stage, r, why, msgs, Path(tmp))
+            with contextlib.ExitStack() as servers:
+                stock = None
+                if stock_model is not None:
+                    def start_stock():
+                        nonlocal stock
+                        stock = servers.enter_context(stock_server(r, stock_model, Path(tmp)))
+
+                    _guard(r, why, tuple(k for k in REQUIRED_KEYS if k.startswith("stock_")), "stock Rasa",
+                           start_stock)
+                _guard(r, why, ours_keys, "our stack", ours_stage, r, why, msgs, Path(tmp), stock)
     for k in REQUIRED_KEYS:
         if r.get(k) is None and k not in why:
             why[k] = "stage skipped" if (args.skip_search or args.skip_stack) else "not measured"

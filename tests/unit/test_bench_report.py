@@ -58,3 +58,28 @@ def test_a_missing_figure_makes_its_target_unjudged():
     r["stock_seq_p50_ms"] = None
     assert dict(targets(r))["sequential message p50 <= 1.3 x stock"] is None
     assert machine_result({})["hit1"] is None
+
+
+def test_sequential_load_alternates_between_the_assistants_conversation_by_conversation(monkeypatch):
+    """Ours and stock take turns (conversation 1 on each, then 2 on each ...), so a machine
+    that slows down during the run slows both; each keeps its own figures."""
+    import asyncio
+
+    import bench.run as run
+
+    calls = []
+
+    async def fake_one(client, url, sender, texts, lat, errors):
+        calls.append((url, sender))
+        lat.extend([10.0 if "ours" in url else 8.0] * len(texts))
+        if sender.endswith("-2") and "stock" in url:
+            errors.append("HTTPStatusError")
+
+    monkeypatch.setattr(run, "_one", fake_one)
+    hooks = {"": "http://ours/webhook", "stock_": "http://stock/webhook"}
+    plans = {p: run._plan(["a", "b", "c"], 3, 2, f"t-{p or 'ours'}") for p in hooks}
+    res = asyncio.run(run._alternating(hooks, plans))
+    assert [url for url, _ in calls] == ["http://ours/webhook", "http://stock/webhook"] * 3
+    assert [sender for _, sender in calls][:2] == ["bench-t-ours-0", "bench-t-stock_-0"]
+    assert res[""]["p50_ms"] == 10.0 and res["stock_"]["p50_ms"] == 8.0
+    assert res[""]["n"] == 6 and res["stock_"]["errors"] == 1 and res[""]["errors"] == 0

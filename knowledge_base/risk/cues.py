@@ -1,7 +1,9 @@
 """Cue phrases that match word forms: "partner hit" matches "her partner hits her",
 "partner has hit" and "boyfriend hitting" does not (different first word). Words are
 stemmed (Snowball English, as BM25 does); up to ``MAX_GAP`` words may stand between
-the words of a cue, so "partner just hit her" matches too."""
+the words of a cue, so "partner just hit her" matches too. A cue's words must stand in one
+clause (``said_words``): "2 kids under 5, says she has leave to remain" does not match the cue
+"kid says", because a comma, full stop, semicolon, colon, "?" or "!" stands between them."""
 
 from __future__ import annotations
 
@@ -10,6 +12,8 @@ from functools import lru_cache
 
 MAX_GAP = 2
 _WORD = re.compile(r"[a-z0-9]+")
+_WORD_OR_STOP = re.compile(r"[a-z0-9]+|[,;:.!?]")
+STOP = "|"  # a clause boundary in ``said_words``; never a word
 
 
 @lru_cache(maxsize=1)
@@ -25,6 +29,14 @@ def words(text: str) -> list[str]:
     return _stemmer().stemWords(_WORD.findall(text))
 
 
+def said_words(text: str) -> list[str]:
+    """``words(text)`` with ``STOP`` where punctuation ends a clause, for cue matching."""
+    text = (text or "").lower().replace("\u2019", "'").replace("'", "")
+    tokens = _WORD_OR_STOP.findall(text)
+    stemmed = iter(_stemmer().stemWords([t for t in tokens if t[0].isalnum()]))
+    return [next(stemmed) if t[0].isalnum() else STOP for t in tokens]
+
+
 def matches(cue: list[str], said: list[str], max_gap: int = MAX_GAP, unless_next: frozenset[str] = frozenset()) -> bool:
     """True when the cue's words occur in order in ``said`` with at most ``max_gap``
     other words between consecutive ones. A match directly followed by a word of
@@ -37,6 +49,8 @@ def matches(cue: list[str], said: list[str], max_gap: int = MAX_GAP, unless_next
         pos, ok = start, True
         for nxt in cue[1:]:
             window = said[pos + 1: pos + 2 + max_gap]
+            if STOP in window:  # the next word of a cue stands in the same clause
+                window = window[:window.index(STOP)]
             if nxt not in window:
                 ok = False
                 break

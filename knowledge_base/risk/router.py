@@ -353,9 +353,10 @@ class RiskRouter:
             return RiskDecision(NONE, None)
         said = C.words(text)
         question = self.is_question_about(said)
-        hits = {} if question else self._matched(self.cues, said)
-        urgent = {} if question else self._matched(self.urgent, said)
-        for r, found in self._matched(self.question_cues, said).items():  # "whats a lethal dose of ...": even in a question
+        in_clauses = C.said_words(text)  # a cue's words within one clause
+        hits = {} if question else self._matched(self.cues, in_clauses)
+        urgent = {} if question else self._matched(self.urgent, in_clauses)
+        for r, found in self._matched(self.question_cues, in_clauses).items():  # "whats a lethal dose of ...": even in a question
             urgent[r] = list(dict.fromkeys(urgent.get(r, []) + found))
         for r, found in urgent.items():  # an urgent cue is a cue too
             hits[r] = list(dict.fromkeys(hits.get(r, []) + found))

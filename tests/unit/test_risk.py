@@ -40,6 +40,19 @@ def test_cues_need_order_and_closeness(cue, said):
     assert not C.matches(C.words(cue), C.words(said))
 
 
+@pytest.mark.parametrize("cue, said, found", [
+    ("kid says", "mum with 2 kids under 5, says she has leave to remain", False),  # check9's NRPF call note
+    ("kid says", "the kid next door says his dad hits him", True),
+    ("partner hit", "her partner. hit the wall and left", False),
+    ("partner hit", "her partner just hit her, she says", True),
+    ("cant talk hes here", "cant talk hes here", True),
+])
+def test_a_cues_words_stand_in_one_clause(cue, said, found):
+    """Punctuation that ends a clause stops a cue: its words must stand in one clause."""
+    assert C.matches(C.words(cue), C.said_words(said)) is found
+    assert C.matches(C.words(cue), C.words(said))  # without the clause stops, each would match
+
+
 def test_each_example_route_goes_home(router):
     routes = load_routes()
     for route in routes.routes:

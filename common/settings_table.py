@@ -62,6 +62,8 @@ SETTINGS: tuple[Setting, ...] = (
     S("FRONTLINE_EMBEDDER", "the bundled model", "`fake`", "`fake` selects the deterministic fake embedder (tests only)",
       "search"),
     S("FRONTLINE_TORCH_THREADS", "1", "int", "torch threads for encoding (one is fastest for single queries)", "search"),
+    S("FRONTLINE_FAISS_THREADS", "1", "int", "FAISS threads for searching the index (one is fastest for a message's few queries)",
+      "search"),
     S("FRONTLINE_RELOAD_SECONDS", "2", "float", "how often the action server checks for new content", "search"),
     S("FRONTLINE_SEARCH_<FIELD>", "see `SearchSettings`", "number",
       "any field of `knowledge_base/search.py:SearchSettings`, e.g. `FRONTLINE_SEARCH_ANSWER_MARGIN=0.05`", "search"),

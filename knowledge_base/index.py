@@ -242,6 +242,10 @@ def load_index(index_dir: Path | None = None) -> LoadedIndex:
             raise IndexCorrupt(f"{path / name} does not match manifest.json; rebuild with `kb build --force`")
     rows = json.loads((path / "rows.json").read_text())
     index = faiss.read_index(str(path / "dense.faiss"))
+    # FAISS's OpenMP pool is for large batches: for one message's few queries its second
+    # thread only adds wake-ups, and under load they dominate (`make bench`, search plus the
+    # second need: p95 22 ms with one thread against 35-41 ms with two on a busy machine)
+    faiss.omp_set_num_threads(int(os.environ.get("FRONTLINE_FAISS_THREADS", "1")))
     if not index.ntotal == len(rows) == manifest["vectors"] or (rows and index.d != manifest["dim"]):
         raise IndexCorrupt(f"{path}: {index.ntotal} vectors, {len(rows)} rows, manifest says {manifest['vectors']}; "
                            "rebuild with `kb build --force`")

@@ -61,3 +61,20 @@ def test_the_same_content_always_gives_the_same_int8_index(content, tmp_path):
         index = faiss.read_index(str(tmp_path / name / "current" / "dense.faiss"))
         vectors.append(index.reconstruct_n(0, index.ntotal))
     assert np.array_equal(vectors[0], vectors[1])
+
+
+@pytest.mark.parametrize("precision", ["int8", "fp32"])
+def test_the_one_batch_fast_path_gives_exactly_the_vectors_of_encode(precision):
+    """Queries and clauses skip SentenceTransformer.encode's per-call bookkeeping; the vectors
+    must be the very same (same batch, same tokens, same normalisation)."""
+    import numpy as np
+
+    emb = SentenceTransformerEmbedder(precision=precision)
+    emb.warm_up()
+    batches = [["res has no gas and no money till friday"],
+               ["no credit on the meter", "toddler at home", "UC not due till next week and she has nothing"],
+               ["x", "a much longer message about council tax arrears, bailiffs at the door and a sick child"]]
+    for batch in batches:
+        slow = emb._st.encode(batch, batch_size=emb.batch_size, normalize_embeddings=True, convert_to_numpy=True,
+                              show_progress_bar=False)
+        assert np.array_equal(np.asarray(slow, dtype="float32"), emb.run(batch)["embeddings"]), batch

@@ -21,7 +21,7 @@ from rasa_sdk.events import EventType, FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
 from knowledge_base.index import default_index_dir
-from knowledge_base.risk import NONE, RiskDecision, RiskRouter
+from knowledge_base.risk import NONE, ROUTER_VECTORS_FILE, RiskDecision, RiskRouter
 
 from .cards import show_card
 from .guides import start_events
@@ -29,7 +29,7 @@ from .knowledge import get_search, on_reload
 
 log = logging.getLogger(__name__)
 # the routing examples' vectors, kept beside the search index so a restart encodes only new ones
-ROUTER_VECTORS = default_index_dir() / "risk-examples.npz"
+ROUTER_VECTORS = default_index_dir() / ROUTER_VECTORS_FILE
 
 _router: RiskRouter | None = None
 _router_for: object | None = None

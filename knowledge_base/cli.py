@@ -50,13 +50,14 @@ def _checked_content(args):
 
 def cmd_build(args) -> int:
     from .embedders import make_embedder
-    from .index import build_index
+    from .index import build_index, default_index_dir
 
     content = _checked_content(args)
     # a build encodes hundreds of texts: use every core (queries use one thread, see embedders.py)
     os.environ.setdefault("FRONTLINE_TORCH_THREADS", str(os.cpu_count() or 1))
-    report = build_index(content, make_embedder(args.embedder), Path(args.index) if args.index else None,
-                         progress=not args.quiet, force=args.force)
+    embedder = make_embedder(args.embedder)
+    index_dir = Path(args.index) if args.index else default_index_dir()
+    report = build_index(content, embedder, index_dir, progress=not args.quiet, force=args.force)
     if report.skipped:
         print(f"index up to date ({report.items} items): {report.path}")
     else:
@@ -64,7 +65,34 @@ def cmd_build(args) -> int:
         print(f"built index: {report.items} items, {report.vectors} vectors "
               f"({report.embedded} embedded, {report.reused} reused) in "
               f"{report.busy_seconds:.1f}s [{report.rate:.0f} vectors/s]{loading} -> {report.path}")
+    _prepare_caches(content, embedder, index_dir, quiet=args.quiet)
     return 0
+
+
+def _prepare_caches(content, embedder, index_dir: Path, quiet: bool) -> None:
+    """What the action server needs beside the index: the needs map's exemplar vectors and the
+    risk router's example vectors and fitted classifier, made now so its first start reads them
+    back instead of encoding a few thousand texts and fitting (about 40 s on two cores). Only
+    new texts are encoded; the router is refitted only when what it depends on changed."""
+    import time
+
+    from .risk import ROUTER_VECTORS_FILE, RiskRouter
+    from .search import EXEMPLAR_VECTORS
+    from .vector_cache import cached_vectors
+
+    t0 = time.monotonic()
+    if not quiet:
+        print("vectors of the needs' exemplars and the risk router's examples, and the router's fit (only what "
+              "changed; about 40 s the first time) ...", flush=True)
+    # as the search's warm-up reads them (canonical: a fresh clone gets the very same vectors);
+    # the model is loaded only if a text is new
+    exemplars = [text for text, _ in content.exemplars]
+    cached_vectors(embedder, exemplars, index_dir / EXEMPLAR_VECTORS, canonical=True)
+    n = RiskRouter.shipped(embedder, content.items,
+                           vector_cache=index_dir / ROUTER_VECTORS_FILE).prepare()
+    if not quiet:
+        print(f"  ready: {len(exemplars)} exemplars, the router fitted on {n} examples "
+              f"({time.monotonic() - t0:.1f}s) -> {index_dir}", flush=True)
 
 
 def cmd_search(args) -> int:

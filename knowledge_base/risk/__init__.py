@@ -7,8 +7,9 @@ matched on word forms (``cues``) and example disclosures compared by meaning.
     decision.flow, decision.alternatives, decision.reason()
 """
 
-from .router import ROUTES_FILE, Nearest, RiskDecision, RiskRouter, RouterSettings, load_routes, everyday_examples
+from .router import (ROUTER_VECTORS_FILE, ROUTES_FILE, Nearest, RiskDecision, RiskRouter, RouterSettings,
+                     everyday_examples, load_routes)
 from .schema import NONE, NotRisk, RiskRoutes, Route
 
-__all__ = ["ROUTES_FILE", "NONE", "Nearest", "RiskDecision", "RiskRouter", "RouterSettings", "load_routes", "everyday_examples",
+__all__ = ["ROUTER_VECTORS_FILE", "ROUTES_FILE", "NONE", "Nearest", "RiskDecision", "RiskRouter", "RouterSettings", "load_routes", "everyday_examples",
            "NotRisk", "RiskRoutes", "Route"]

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import threading
 import zlib
 from dataclasses import dataclass, field, replace
@@ -157,6 +158,36 @@ def _fit_softmax(x: np.ndarray, y: np.ndarray, classes: int, l2: float, steps: i
     return w, b
 
 
+# the examples' vectors, kept in the index folder: `kb build` writes them, the action server reads them
+ROUTER_VECTORS_FILE = "risk-examples.npz"
+# the fitted classifier beside them (the fit takes 10-15 s on two cores): reused while nothing it depends on changed
+ROUTER_FIT_FILE = "risk-router-fit.npz"
+
+
+def _read_fit(path: Path | None, key: str) -> tuple[np.ndarray, np.ndarray] | None:
+    if path is None:
+        return None
+    try:
+        with np.load(path) as z:
+            if str(z["key"]) == key:
+                return z["weights"].copy(), z["bias"].copy()
+    except (OSError, KeyError, ValueError):
+        pass  # none yet, or unreadable: fit again
+    return None
+
+
+def _write_fit(path: Path | None, key: str, weights: np.ndarray, bias: np.ndarray) -> None:
+    if path is None:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
+        np.savez(tmp, key=np.array(key), weights=weights, bias=bias)
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a read-only data folder: fit again next time
+
+
 def load_routes(path: Path | str = ROUTES_FILE) -> RiskRoutes:
     return RiskRoutes.model_validate(yaml.safe_load(Path(path).read_text(encoding="utf-8")))
 
@@ -234,31 +265,60 @@ class RiskRouter:
             self.cues = {r.id: [(c, C.words(c)) for c in r.cues] for r in routes.routes}
             self.urgent = {r.id: [(c, C.words(c)) for c in r.urgent_cues] for r in routes.routes}
             self.question_cues = {r.id: [(c, C.words(c)) for c in r.question_cues] for r in routes.routes}
-            self.texts: list[str] = []
-            labels: list[str] = []
-            for r in routes.routes:
-                self.texts += r.examples
-                labels += [r.id] * len(r.examples)
-            self.texts += routes.not_risk.examples
-            labels += [NONE] * len(routes.not_risk.examples)
-            everyday = self._everyday + routes.not_risk.everyday_examples
-            self.texts += everyday
-            labels += [EVERYDAY] * len(everyday)
+            self.texts, labels = self._examples(routes)
             self.labels = np.array(labels)
-            self.order = [r.id for r in routes.routes] + [NONE] + ([EVERYDAY] if everyday else [])
+            self.order = [r.id for r in routes.routes] + [NONE] + ([EVERYDAY] if EVERYDAY in labels else [])
             self.frames = [C.words(f) for f in routes.not_risk.question_frames]
             self.disclosing = set(C.words(" ".join(routes.not_risk.disclosure_words)))
             self.hypothetical = [C.words(f) for f in routes.not_risk.hypothetical_frames]
             self.topic_nouns = frozenset(C.words(" ".join(routes.not_risk.topic_nouns)))
             self.reassurances = [C.words(f) for f in routes.not_risk.reassurance_frames]
-            self.embedder.warm_up()
-            self.vectors = self._embed_examples(self.texts)
+            self.vectors = self._embed_examples(self.texts)  # loads the model only if a text is not cached
             features = np.hstack([self.vectors, _lexical(self.texts, self.settings.lexical_weight)])
             self.label_index = np.array([self.order.index(x) for x in labels])
             # each route's example rows, for its closest example (``near_floor``)
             self.rows_of = {r.id: np.flatnonzero(self.labels == r.id) for r in routes.routes}
-            self.weights, self.bias = _fit_softmax(features, self.label_index, len(self.order), self.settings.l2)
+            fit_key = self._fit_key(features)
+            fitted = _read_fit(self._fit_path, fit_key)
+            if fitted is None:
+                fitted = _fit_softmax(features, self.label_index, len(self.order), self.settings.l2)
+                _write_fit(self._fit_path, fit_key, *fitted)
+            self.weights, self.bias = fitted
             self._warm = True
+
+    @property
+    def _fit_path(self) -> Path | None:
+        return self._cache.with_name(ROUTER_FIT_FILE) if self._cache is not None else None
+
+    def _fit_key(self, features: np.ndarray) -> str:
+        """What a fit depends on: the routes, examples and settings (``source_key``) and the
+        very feature values (a cached vector may differ from a fresh one by int8 rounding)."""
+        h = hashlib.sha256(self.source_key().encode())
+        h.update(np.ascontiguousarray(features, dtype="float64").tobytes())
+        h.update(np.ascontiguousarray(self.label_index).tobytes())
+        return h.hexdigest()
+
+    def _examples(self, routes: RiskRoutes) -> tuple[list[str], list[str]]:
+        """The example texts the classifier is fitted on, and the label of each."""
+        texts: list[str] = []
+        labels: list[str] = []
+        for r in routes.routes:
+            texts += r.examples
+            labels += [r.id] * len(r.examples)
+        texts += routes.not_risk.examples
+        labels += [NONE] * len(routes.not_risk.examples)
+        everyday = self._everyday + routes.not_risk.everyday_examples
+        texts += everyday
+        labels += [EVERYDAY] * len(everyday)
+        return texts, labels
+
+    def prepare(self) -> int:
+        """Encode the examples into ``vector_cache`` and fit the classifier, both kept beside it
+        (``kb build`` does it, so the action server's first start reads them back instead of
+        encoding thousands of examples and fitting for 10-15 s). Returns the number of examples.
+        Nothing is encoded or fitted when both are current."""
+        self.warm_up()
+        return len(self.texts)
 
     def _embed_examples(self, texts: list[str]) -> np.ndarray:
         """The examples' vectors, reusing those in ``vector_cache`` (keyed by model and

@@ -299,3 +299,32 @@ def test_log_search_refuses_without_redactor(tmp_path, monkeypatch):
     with pytest.raises(RedactionUnavailable):
         log_search("Mrs Jane Smith cant pay gas", None, 0.1, "none", directory=tmp_path)
     assert not (tmp_path / "frontline.db").exists()
+
+
+def test_kb_build_caches_the_router_so_the_action_server_neither_encodes_nor_fits(test_content, tmp_path,
+                                                                                   monkeypatch):
+    """`kb build` writes the risk router's example vectors and its fit beside the index; a
+    router reading them (as the action server does at start) encodes and fits nothing. (The fit
+    is keyed by the routes, examples, settings and the very feature values it was fitted on.)"""
+    import knowledge_base.risk.router as R
+    from knowledge_base.embedders import FakeEmbedder
+    from knowledge_base.risk import ROUTER_VECTORS_FILE, RiskRouter
+
+    _build(test_content, tmp_path / "index")
+    cache = tmp_path / "index" / ROUTER_VECTORS_FILE
+    assert cache.exists()
+
+    class Counting(FakeEmbedder):
+        encoded = 0
+
+        def run(self, texts):
+            Counting.encoded += len(texts)
+            return super().run(texts)
+
+    from knowledge_base.loader import load_content
+
+    items = load_content(test_content).items  # as `kb build` saw them
+    monkeypatch.setattr(R, "_fit_softmax", lambda *a, **k: pytest.fail("fitted again"))
+    router = RiskRouter.shipped(Counting(), items, vector_cache=cache)
+    assert router.prepare() > 100 and Counting.encoded == 0
+    assert router.run("he hit her again last night").route == "domestic-abuse"  # the cached fit routes

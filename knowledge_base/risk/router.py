@@ -158,6 +158,9 @@ def _fit_softmax(x: np.ndarray, y: np.ndarray, classes: int, l2: float, steps: i
     return w, b
 
 
+# the fitting code as shipped (taken at import): a changed ``_fit_softmax`` never reuses an old fit
+_FIT_CODE = hashlib.sha256(_fit_softmax.__code__.co_code + repr(
+    (_fit_softmax.__code__.co_consts, _fit_softmax.__defaults__)).encode()).hexdigest()
 # the examples' vectors, kept in the index folder: `kb build` writes them, the action server reads them
 ROUTER_VECTORS_FILE = "risk-examples.npz"
 # the fitted classifier beside them (the fit takes 10-15 s on two cores): reused while nothing it depends on changed
@@ -291,11 +294,14 @@ class RiskRouter:
         return self._cache.with_name(ROUTER_FIT_FILE) if self._cache is not None else None
 
     def _fit_key(self, features: np.ndarray) -> str:
-        """What a fit depends on: the routes, examples and settings (``source_key``) and the
-        very feature values (a cached vector may differ from a fresh one by int8 rounding)."""
+        """What a fit depends on: the routes, examples and settings (``source_key``), the very
+        feature values (a cached vector may differ from a fresh one by int8 rounding), and the
+        fitting code itself (a changed ``_fit_softmax`` never reuses an old fit)."""
         h = hashlib.sha256(self.source_key().encode())
-        h.update(np.ascontiguousarray(features, dtype="float64").tobytes())
+        h.update(str(features.dtype).encode())
+        h.update(np.ascontiguousarray(features).tobytes())
         h.update(np.ascontiguousarray(self.label_index).tobytes())
+        h.update(_FIT_CODE.encode())
         return h.hexdigest()
 
     def _examples(self, routes: RiskRoutes) -> tuple[list[str], list[str]]:

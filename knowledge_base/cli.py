@@ -65,7 +65,8 @@ def cmd_build(args) -> int:
         print(f"built index: {report.items} items, {report.vectors} vectors "
               f"({report.embedded} embedded, {report.reused} reused) in "
               f"{report.busy_seconds:.1f}s [{report.rate:.0f} vectors/s]{loading} -> {report.path}")
-    _prepare_caches(content, embedder, index_dir, quiet=args.quiet)
+    if not args.index_only:
+        _prepare_caches(content, embedder, index_dir, quiet=args.quiet)
     return 0
 
 
@@ -132,6 +133,9 @@ def build_parser() -> argparse.ArgumentParser:
     b = sub.add_parser("build", help="build the search index incrementally")
     b.add_argument("--force", action="store_true", help="rebuild even if up to date")
     b.add_argument("--quiet", action="store_true", help="no progress bar")
+    b.add_argument("--index-only", action="store_true",
+                   help="only the search index: leave the needs' exemplar vectors and the risk router's vectors and "
+                        "fit to the action server's first start (slower start; for tests and index-only builds)")
     b.set_defaults(func=cmd_build)
     s = sub.add_parser("search", help="search the knowledge base")
     s.add_argument("query")

@@ -198,8 +198,10 @@ def test_content(tmp_path):
     return content
 
 
-def _build(content: Path, index: Path):
-    assert main(["--content", str(content), "--index", str(index), "--embedder", "fake", "build", "--quiet"]) == 0
+def _build(content: Path, index: Path, index_only: bool = True):
+    """`kb build` with the fake embedder; only the search index unless asked (the router's fit takes ~13 s)."""
+    args = ["--content", str(content), "--index", str(index), "--embedder", "fake", "build", "--quiet"]
+    assert main(args + (["--index-only"] if index_only else [])) == 0
 
 
 def test_kb_test_reports_failures_as_file_line(test_content, tmp_path, capsys):
@@ -310,7 +312,7 @@ def test_kb_build_caches_the_router_so_the_action_server_neither_encodes_nor_fit
     from knowledge_base.embedders import FakeEmbedder
     from knowledge_base.risk import ROUTER_VECTORS_FILE, RiskRouter
 
-    _build(test_content, tmp_path / "index")
+    _build(test_content, tmp_path / "index", index_only=False)
     cache = tmp_path / "index" / ROUTER_VECTORS_FILE
     assert cache.exists()
 

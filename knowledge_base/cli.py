@@ -78,17 +78,14 @@ def _prepare_caches(content, embedder, index_dir: Path, quiet: bool) -> None:
     import time
 
     from .risk import ROUTER_VECTORS_FILE, RiskRouter
-    from .search import EXEMPLAR_VECTORS
-    from .vector_cache import cached_vectors
+    from .search import exemplar_vectors
 
     t0 = time.monotonic()
     if not quiet:
         print("vectors of the needs' exemplars and the risk router's examples, and the router's fit (only what "
               "changed; about 40 s the first time) ...", flush=True)
-    # as the search's warm-up reads them (canonical: a fresh clone gets the very same vectors);
-    # the model is loaded only if a text is new
     exemplars = [text for text, _ in content.exemplars]
-    cached_vectors(embedder, exemplars, index_dir / EXEMPLAR_VECTORS, canonical=True)
+    exemplar_vectors(embedder, exemplars, index_dir)  # the model is loaded only if a text is new
     n = RiskRouter.shipped(embedder, content.items,
                            vector_cache=index_dir / ROUTER_VECTORS_FILE).prepare()
     if not quiet:

@@ -151,10 +151,7 @@ class DenseRetriever:
         if self.index is None:
             self.index = load_index(self.index_dir)
         if self.exemplars and self.exemplar_vectors is None:
-            from .vector_cache import cached_vectors
-
-            cache = Path(self.index_dir or default_index_dir()) / EXEMPLAR_VECTORS
-            self.exemplar_vectors = cached_vectors(self.embedder, [t for t, _ in self.exemplars], cache, canonical=True)
+            self.exemplar_vectors = exemplar_vectors(self.embedder, [t for t, _ in self.exemplars], self.index_dir)
 
     def run(self, query: str, k: int = 60) -> dict[str, dict[str, float]]:
         return {"scores": self.run_many([query], k)[0]}
@@ -186,6 +183,15 @@ class DenseRetriever:
                         if v > scores.get(item_id, 0.0):
                             scores[item_id] = v
         return out
+
+
+def exemplar_vectors(embedder, texts: list[str], index_dir: Path | None = None):
+    """The needs' exemplar vectors, kept beside the index (``EXEMPLAR_VECTORS``) and made
+    canonically (all re-encoded in fixed batches when one text changes), so a fresh clone gets
+    the very same vectors. The search's warm-up reads them; ``kb build`` makes them ahead."""
+    from .vector_cache import cached_vectors
+
+    return cached_vectors(embedder, texts, Path(index_dir or default_index_dir()) / EXEMPLAR_VECTORS, canonical=True)
 
 
 @lru_cache(maxsize=1)

@@ -23,18 +23,26 @@ def _stemmer():
     return Stemmer.Stemmer("english")
 
 
+def _lower(text: str) -> str:
+    return (text or "").lower().replace("\u2019", "'").replace("'", "")
+
+
 def words(text: str) -> list[str]:
     """Lower-case stemmed words; apostrophes dropped first ("can't" -> "cant")."""
-    text = (text or "").lower().replace("\u2019", "'").replace("'", "")
-    return _stemmer().stemWords(_WORD.findall(text))
+    return _stemmer().stemWords(_WORD.findall(_lower(text)))
 
 
 def said_words(text: str) -> list[str]:
-    """``words(text)`` with ``STOP`` where punctuation ends a clause, for cue matching."""
-    text = (text or "").lower().replace("\u2019", "'").replace("'", "")
-    tokens = _WORD_OR_STOP.findall(text)
+    """``words(text)`` with ``STOP`` where punctuation ends a clause, for cue matching
+    (``without_stops`` gives ``words(text)`` back)."""
+    tokens = _WORD_OR_STOP.findall(_lower(text))
     stemmed = iter(_stemmer().stemWords([t for t in tokens if t[0].isalnum()]))
     return [next(stemmed) if t[0].isalnum() else STOP for t in tokens]
+
+
+def without_stops(said: list[str]) -> list[str]:
+    """``said_words(text)`` as ``words(text)``: the clause boundaries dropped."""
+    return [w for w in said if w != STOP]
 
 
 def matches(cue: list[str], said: list[str], max_gap: int = MAX_GAP, unless_next: frozenset[str] = frozenset()) -> bool:

@@ -243,11 +243,18 @@ class RiskRouter:
         needs, _ = load_needs(CONTENT_DIR)
         return cls(embedder, load_routes(), everyday=everyday_examples(items, needs.needs if needs else ()), **kw)
 
+    def _shipped_routes(self) -> RiskRoutes:
+        """The routes given, else the shipped ones, read once per router (``source_key``,
+        ``warm_up`` and the fit's key all need them)."""
+        if self._routes is None:
+            self._routes = load_routes()
+        return self._routes
+
     def source_key(self) -> str:
         """What the router is fitted from (routes, everyday examples, settings): two routers
         with the same key decide alike, so a content reload that leaves it unchanged (an
         edited item's tags, steps or contacts) keeps the fitted router instead of refitting."""
-        routes = self._routes or load_routes()
+        routes = self._shipped_routes()
         blob = json.dumps([routes.model_dump(mode="json"), self._everyday, repr(self.settings),
                            getattr(self.embedder, "model_id", "?")], sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()
@@ -262,7 +269,7 @@ class RiskRouter:
         with self._lock:
             if self._warm:
                 return
-            routes = self._routes or load_routes()
+            routes = self._shipped_routes()
             self.routes = routes
             self.flows = {r.id: r.flow or f"item:{r.item}" for r in routes.routes}
             self.cues = {r.id: [(c, C.words(c)) for c in r.cues] for r in routes.routes}
@@ -417,9 +424,9 @@ class RiskRouter:
     def _decide(self, text: str, q: np.ndarray | None = None, reassured: bool = False) -> RiskDecision:
         if not any(ch.isalpha() for ch in text) or text.startswith("/"):
             return RiskDecision(NONE, None)
-        said = C.words(text)
-        question = self.is_question_about(said)
         in_clauses = C.said_words(text)  # a cue's words within one clause
+        said = C.without_stops(in_clauses)
+        question = self.is_question_about(said)
         hits = {} if question else self._matched(self.cues, in_clauses)
         urgent = {} if question else self._matched(self.urgent, in_clauses)
         for r, found in self._matched(self.question_cues, in_clauses).items():  # "whats a lethal dose of ...": even in a question

@@ -51,6 +51,7 @@ def test_a_cues_words_stand_in_one_clause(cue, said, found):
     """Punctuation that ends a clause stops a cue: its words must stand in one clause."""
     assert C.matches(C.words(cue), C.said_words(said)) is found
     assert C.matches(C.words(cue), C.words(said))  # without the clause stops, each would match
+    assert C.without_stops(C.said_words(said)) == C.words(said)  # the router derives one from the other
 
 
 def test_each_example_route_goes_home(router):

@@ -119,6 +119,7 @@ class SentenceTransformerEmbedder:
                 "(set FRONTLINE_EMBEDDING_PRECISION=int8 or fp32)"
             )
         self._st = None
+        self._forward = None  # the traced forward pass for one batch (``_traced_forward``), when it checked out
         # the last few small calls: the risk router and the search encode the same message
         # (and the same clauses) one after the other; the same batch gives the same vectors
         self._recent: OrderedDict[tuple[str, ...], np.ndarray] = OrderedDict()
@@ -161,6 +162,7 @@ class SentenceTransformerEmbedder:
         if self.precision == "int8":
             st = _quantise_int8(st)
         self._st = st
+        self._forward = _traced_forward(st)
         self.dim = int(self._st.get_embedding_dimension())
 
     def run(self, texts: list[str], show_progress: bool = False) -> dict[str, np.ndarray]:
@@ -197,16 +199,82 @@ class SentenceTransformerEmbedder:
 
     def _encode_one_batch(self, texts: list[str]) -> np.ndarray:
         """What ``SentenceTransformer.encode`` computes for texts that fit one batch (the
-        same tokens, padding, forward pass and normalisation, so the same vectors: a unit test
-        compares them), without its per-call bookkeeping (setting eval mode on every module,
-        finding the device, sorting by length): about 1 ms of each query's encode."""
+        same tokens, padding, forward pass and normalisation, so the same vectors to 1e-6: an
+        integration test compares them), without its per-call bookkeeping (setting eval mode on
+        every module, finding the device, sorting by length: about 1 ms of each query's encode)
+        and, through the traced forward pass, without the modules' Python (about 2 ms more)."""
         import torch
 
         with torch.inference_mode():
             features = self._st.preprocess(texts)
-            out = self._st(features)["sentence_embedding"]
-            out = torch.nn.functional.normalize(out, p=2, dim=1)
+            if self._forward is not None:
+                out = self._forward(*(features[k] for k in _TRACED_INPUTS))
+            else:
+                out = self._st(features)["sentence_embedding"]
+                out = torch.nn.functional.normalize(out, p=2, dim=1)
         return out.numpy().astype("float32", copy=False)
+
+
+_TRACED_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+# a batch with padding to trace on (the mask's code path is the one taken with padding) and
+# another to check the traced pass against the eager one
+_TRACE_BATCH = ["a longer example message about rent arrears, a notice and a child at home", "no gas"]
+_CHECK_BATCH = ["x", "res cant pay gas, UC not come through and the baby is ill",
+                "council tax arrears letter, bailiffs at the door, what can they take"]
+
+
+def _traced_forward(st):
+    """The model's forward pass for one batch (BERT, mean pooling, normalisation) traced with
+    ``torch.jit.trace``: the same operations without the Python of ~120 module calls, so a
+    query encodes in about 2.4 ms instead of 4.3 (`make bench`). Used only when the model is
+    exactly that pipeline and the traced pass gives the eager vectors (checked here on a
+    batch unlike the tracing one, to 1e-6); else None and the eager pass runs."""
+    import warnings
+
+    import torch
+    from transformers.utils import logging as hf_logging
+
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()  # the tracer reads every attribute: one prints a config note
+    try:
+        return _trace(st, torch, warnings)
+    except Exception:  # noqa: BLE001 - any failure to trace keeps the eager pass
+        return None
+    finally:
+        hf_logging.set_verbosity(verbosity)
+
+
+def _trace(st, torch, warnings):
+    transformer, pooling, normalise = list(st)
+    config = pooling.get_config_dict()
+    if (type(normalise).__name__ != "Normalize" or config.get("pooling_mode") != "mean"
+            or not config.get("include_prompt", True)):
+        return None
+    model = transformer.auto_model
+
+    class _Forward(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            tokens = self.model(input_ids=input_ids, attention_mask=attention_mask,
+                                token_type_ids=token_type_ids, return_dict=False)[0]
+            mask = attention_mask.unsqueeze(-1).to(tokens.dtype)
+            pooled = (tokens * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            return torch.nn.functional.normalize(pooled, p=2, dim=1)
+
+    with torch.inference_mode(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the tracer's notes on Python values it records
+        features = st.preprocess(_TRACE_BATCH)
+        if set(_TRACED_INPUTS) - set(features):
+            return None
+        traced = torch.jit.trace(_Forward().eval(), tuple(features[k] for k in _TRACED_INPUTS), check_trace=False)
+        check = st.preprocess(_CHECK_BATCH)
+        eager = torch.nn.functional.normalize(st(check)["sentence_embedding"], p=2, dim=1)
+        if not torch.allclose(traced(*(check[k] for k in _TRACED_INPUTS)), eager, atol=1e-6, rtol=0):
+            return None
+    return traced
 
 
 def _quantise_int8(st):

@@ -64,17 +64,19 @@ def test_the_same_content_always_gives_the_same_int8_index(content, tmp_path):
 
 
 @pytest.mark.parametrize("precision", ["int8", "fp32"])
-def test_the_one_batch_fast_path_gives_exactly_the_vectors_of_encode(precision):
-    """Queries and clauses skip SentenceTransformer.encode's per-call bookkeeping; the vectors
-    must be the very same (same batch, same tokens, same normalisation)."""
+def test_the_one_batch_fast_path_gives_the_vectors_of_encode(precision):
+    """Queries and clauses skip SentenceTransformer.encode's per-call bookkeeping and run the
+    traced forward pass; the vectors must be the same (same batch, same tokens, same
+    normalisation; the traced pass may sum in another order: 1e-6)."""
     import numpy as np
 
     emb = SentenceTransformerEmbedder(precision=precision)
     emb.warm_up()
+    assert emb._forward is not None, "the shipped model's forward pass should trace and check out"
     batches = [["res has no gas and no money till friday"],
                ["no credit on the meter", "toddler at home", "UC not due till next week and she has nothing"],
                ["x", "a much longer message about council tax arrears, bailiffs at the door and a sick child"]]
     for batch in batches:
         slow = emb._st.encode(batch, batch_size=emb.batch_size, normalize_embeddings=True, convert_to_numpy=True,
                               show_progress_bar=False)
-        assert np.array_equal(np.asarray(slow, dtype="float32"), emb.run(batch)["embeddings"]), batch
+        assert np.allclose(np.asarray(slow, dtype="float32"), emb.run(batch)["embeddings"], atol=1e-6, rtol=0), batch

@@ -67,6 +67,11 @@ class RouterSettings:
     clause_min_words: int = 7  # ... each of its clauses at least this long ("Says she is safe." is not routed alone)
     question_margin: float = 0.2   # the margin for a question ABOUT a topic (its cues already ignored)
     segment_margin: float = 0.05   # the margin for one clause of a long message, read out of its context
+    # ... and a clause without a cue must also beat this many times its everyday evidence. Chosen on the dev
+    # pools (2026-12-05, with 160 one-sentence everyday details as examples): 0 / 1 / 2 / 3 -> right route
+    # 1567 / 1564 / 1561 / 1561 of 1596, everyday messages starting a guide 42 / 33 / 25 / 22 of 1055
+    # (long call notes with ordinary feelings, health or family detail: 29 / 21 / 14 / 13 of 90)
+    segment_everyday_weight: float = 3.0
     near_floor: float = 0.35  # without a cue, a route whose closest example is less similar than this starts no guide
     cue_veto: float = 0.6  # when the examples give "no guide" at least this probability, cues do not count
     cue_everyday_discount: float = 0.3  # share of the everyday "no guide" evidence a cue-backed route need not beat
@@ -455,6 +460,10 @@ class RiskRouter:
         if reassured and best not in hits:  # the worker noted that nobody is at risk: the examples must be clear
             margin = max(margin, s.reassured_margin)
         rival = 0.0 if best in urgent else cue_rival if best in hits else emb[NONE]
+        if segment and best not in hits:
+            # a clause read out of its call note ("tearful but her daughters are with her") must
+            # read as a disclosure against the note's everyday evidence, not merely beat it
+            rival += s.segment_everyday_weight * emb.get(EVERYDAY, 0.0)
         if scores[best] - rival <= margin or (best not in hits and (emb[best] < s.floor or closest[best] < s.near_floor)):
             return RiskDecision(NONE, None, cues=hits, nearest=nearest, scores=out, segment=segment, question=question,
                                 everyday=emb.get(EVERYDAY, 0.0))

@@ -329,3 +329,31 @@ def test_no_guide_is_offered_for_a_message_that_reads_as_an_everyday_need(router
     assert not d.is_risk and d.check is None
     _fixed_scores(router, monkeypatch, 0.0, none=0.45, everyday=0.1)
     assert router.run("she's been evicted and has nowhere to go tonight").check == "safeguarding-adult"
+
+
+@pytest.mark.parametrize("everyday, cue, started", [
+    (0.02, False, True),   # the clause reads as a disclosure: its guide starts
+    (0.10, False, False),  # its route beats "none" (0.45 v 0.30), not "none" and three times the everyday evidence
+    (0.10, True, True),    # a cue in the clause: the everyday evidence counts as before
+])
+def test_a_clause_must_beat_its_everyday_evidence(router, monkeypatch, everyday, cue, started):
+    """One sentence of a long note, read out of its context ("tearful, but her daughters are
+    with her"), starts a guide only when it reads as a disclosure against its own everyday
+    evidence (``segment_everyday_weight``), unless a cue of the route stands in it."""
+    from knowledge_base.risk.router import EVERYDAY
+
+    r = router
+    monkeypatch.setattr(r, "settings", RouterSettings(segment_min_words=10, segment_everyday_weight=3.0))
+    clause = "she said her partner hit her again last night" if cue else "she said he has been very quiet with her lately"
+
+    def scores(text, q=None):
+        emb = {x: 0.0 for x in r.order}
+        emb[NONE], emb[EVERYDAY] = 0.9, 0.8
+        if text.rstrip(".") == clause:
+            emb["domestic-abuse"], emb[NONE], emb[EVERYDAY] = 0.45, 0.30, everyday
+        return emb, (), {x: 0.9 for x in r.rows_of}
+    monkeypatch.setattr(r, "_example_scores", scores)
+    d = r.run(f"Called about the council tax bill and the single person discount form. {clause}.")
+    assert d.is_risk is started
+    if started:
+        assert d.route == "domestic-abuse" and d.segment.rstrip(".") == clause

@@ -45,14 +45,16 @@ def without_stops(said: list[str]) -> list[str]:
     return [w for w in said if w != STOP]
 
 
-def matches(cue: list[str], said: list[str], max_gap: int = MAX_GAP, unless_next: frozenset[str] = frozenset()) -> bool:
+def matches(cue: list[str], said: list[str], max_gap: int = MAX_GAP, unless_next: frozenset[str] = frozenset(),
+            unless_before: frozenset[str] = frozenset()) -> bool:
     """True when the cue's words occur in order in ``said`` with at most ``max_gap``
     other words between consecutive ones. A match directly followed by a word of
-    ``unless_next`` does not count ("trafficking poster")."""
+    ``unless_next`` ("trafficking poster"), or directly after a word of ``unless_before``
+    ("no cuckooing"), does not count."""
     if not cue:
         return False
     for start, word in enumerate(said):
-        if word != cue[0]:
+        if word != cue[0] or (start and said[start - 1] in unless_before):
             continue
         pos, ok = start, True
         for nxt in cue[1:]:

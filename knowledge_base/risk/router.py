@@ -287,6 +287,7 @@ class RiskRouter:
             self.disclosing = set(C.words(" ".join(routes.not_risk.disclosure_words)))
             self.hypothetical = [C.words(f) for f in routes.not_risk.hypothetical_frames]
             self.topic_nouns = frozenset(C.words(" ".join(routes.not_risk.topic_nouns)))
+            self.negations = frozenset(C.words(" ".join(routes.not_risk.negation_words)))
             self.reassurances = [C.words(f) for f in routes.not_risk.reassurance_frames]
             self.vectors = self._embed_examples(self.texts)  # loads the model only if a text is not cached
             features = np.hstack([self.vectors, _lexical(self.texts, self.settings.lexical_weight)])
@@ -423,7 +424,8 @@ class RiskRouter:
 
     def _matched(self, cues: dict[str, list[tuple[str, list[str]]]], said: list[str]) -> dict[str, list[str]]:
         """Per route, the cue phrases of ``cues`` that ``said`` matches (routes with none left out)."""
-        found = {r: [c for c, w in cs if C.matches(w, said, unless_next=self.topic_nouns)] for r, cs in cues.items()}
+        found = {r: [c for c, w in cs if C.matches(w, said, unless_next=self.topic_nouns, unless_before=self.negations)]
+                 for r, cs in cues.items()}
         return {r: h for r, h in found.items() if h}
 
     def _decide(self, text: str, q: np.ndarray | None = None, reassured: bool = False) -> RiskDecision:

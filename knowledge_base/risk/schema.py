@@ -49,6 +49,9 @@ class NotRisk(Strict):
     # "radicalisation awareness session", "anti-trafficking poster": a cue followed by one of
     # these nouns names an event or a resource, not a person at risk, so it does not count
     topic_nouns: list[str] = Field(default_factory=list)
+    # "police checked, no cuckooing", "not trafficked after all": a cue directly after one of
+    # these words is denied, not reported, so it does not count (the examples still weigh in)
+    negation_words: list[str] = Field(default_factory=list)
     # "says she feels safe", "no concerns", "happy for us to call": what a worker writes in a call
     # note when they have checked and nobody is at risk. A route that only the examples support
     # (no cue of its own) then needs a larger lead (``RouterSettings.reassured_margin``)

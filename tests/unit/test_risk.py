@@ -54,6 +54,31 @@ def test_a_cues_words_stand_in_one_clause(cue, said, found):
     assert C.without_stops(C.said_words(said)) == C.words(said)  # the router derives one from the other
 
 
+@pytest.mark.parametrize("said, found", [
+    ("police checked, no cuckooing, the lads were his cousins", False),
+    ("she was not trafficked, it was a family visit", False),
+    ("worried about cuckooing at no 14", True),          # the negation must stand directly before the cue
+    ("they're cuckooing him, not the first time", True),
+])
+def test_a_denied_cue_does_not_count(router, said, found):
+    """``not_risk.negation_words``: a cue directly after one of them is denied, not reported."""
+    cue = "cuckooing" if "cuckoo" in said else "trafficked"
+    assert router.negations and C.matches(C.words(cue), C.said_words(said)) is True
+    assert C.matches(C.words(cue), C.said_words(said), unless_before=router.negations) is found
+
+
+def test_no_route_example_loses_its_cue_to_a_negation_word(router):
+    """A negation word must deny, never hide a disclosure: every example of a route that
+    matches one of the route's cues still matches it with ``negation_words`` in force."""
+    for route in load_routes().routes:
+        for cue in route.cues + route.urgent_cues + route.question_cues:
+            w = C.words(cue)
+            for example in route.examples:
+                said = C.said_words(example)
+                if C.matches(w, said):
+                    assert C.matches(w, said, unless_before=router.negations), (route.id, cue, example)
+
+
 def test_each_example_route_goes_home(router):
     routes = load_routes()
     for route in routes.routes:

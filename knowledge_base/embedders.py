@@ -229,22 +229,25 @@ def _traced_forward(st):
     query encodes in about 2.4 ms instead of 4.3 (`make bench`). Used only when the model is
     exactly that pipeline and the traced pass gives the eager vectors (checked here on a
     batch unlike the tracing one, to 1e-6); else None and the eager pass runs."""
-    import warnings
-
-    import torch
     from transformers.utils import logging as hf_logging
 
     verbosity = hf_logging.get_verbosity()
     hf_logging.set_verbosity_error()  # the tracer reads every attribute: one prints a config note
     try:
-        return _trace(st, torch, warnings)
+        return _trace(st)
     except Exception:  # noqa: BLE001 - any failure to trace keeps the eager pass
         return None
     finally:
         hf_logging.set_verbosity(verbosity)
 
 
-def _trace(st, torch, warnings):
+def _trace(st):
+    """``_traced_forward``'s work: None when the model is not BERT + mean pooling +
+    normalisation or the traced pass does not give the eager vectors."""
+    import warnings
+
+    import torch
+
     transformer, pooling, normalise = list(st)
     config = pooling.get_config_dict()
     if (type(normalise).__name__ != "Normalize" or config.get("pooling_mode") != "mean"

@@ -75,7 +75,9 @@ def test_the_one_batch_fast_path_gives_the_vectors_of_encode(precision):
     assert emb._forward is not None, "the shipped model's forward pass should trace and check out"
     batches = [["res has no gas and no money till friday"],
                ["no credit on the meter", "toddler at home", "UC not due till next week and she has nothing"],
-               ["x", "a much longer message about council tax arrears, bailiffs at the door and a sick child"]]
+               ["x", "a much longer message about council tax arrears, bailiffs at the door and a sick child"],
+               # past the model's 256 tokens (truncated), beside short texts: sixteen, a full batch
+               ["council tax arrears letter, bailiffs at the door " * 60, "no gas"] + [f"rent arrears note {i}" for i in range(14)]]
     for batch in batches:
         slow = emb._st.encode(batch, batch_size=emb.batch_size, normalize_embeddings=True, convert_to_numpy=True,
                               show_progress_bar=False)

@@ -67,6 +67,51 @@ class Shell:
         return reply
 
 
+def settle(child, quiet: float = 1.5, limit: float = 60.0) -> str:
+    """Everything the terminal prints until it has been quiet for ``quiet`` seconds."""
+    out, deadline = "", time.monotonic() + limit
+    while time.monotonic() < deadline:
+        try:
+            out += child.read_nonblocking(65536, timeout=quiet)
+        except pexpect.TIMEOUT:
+            break
+    return out
+
+
+def stop(child) -> None:
+    """Leave any button menu for the input prompt, then type "/stop" there and wait for the exit.
+
+    The state is read from the *last* prompt the terminal drew once it is quiet, never from the
+    first match: questionary redraws "(Use arrow keys)" on every key press, so a match on that
+    redraw after the menu was already answered made the old teardown press up and Enter at the
+    input prompt (an empty message, whose reply could open a new menu that then swallowed
+    "/stop"). A key sent while prompt_toolkit checks the terminal can be eaten, so each step is
+    taken only after the terminal settles, and "/stop" is retried if the shell is still running.
+    """
+    out = child.buffer  # say() puts the last prompt's marker back here
+    child.buffer = ""
+    for _ in range(3):
+        for _ in range(8):
+            out += settle(child)
+            if out.rfind(INPUT) > out.rfind("Use arrow keys"):
+                break
+            child.send("\x1b[A")  # up from the first entry wraps to "Type out your own message..."
+            time.sleep(0.5)
+            child.send("\r")
+            out = ""
+        else:
+            raise AssertionError("still in a button menu after eight tries")
+        child.sendline("/stop")
+        try:
+            child.expect(pexpect.EOF, timeout=45)
+            child.close()
+            return
+        except pexpect.TIMEOUT:
+            out = child.buffer
+            child.buffer = ""
+    raise AssertionError("frontline shell did not stop after three /stop")
+
+
 @pytest.fixture(scope="module")
 def shell(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("shell")
@@ -85,22 +130,7 @@ def shell(tmp_path_factory):
     s = Shell(child)
     yield s
     if child.isalive():  # "/stop" is how rasa shell ends (Ctrl-C inside its button menu crashes Rasa 3.6)
-        # leave every button menu for the input prompt (a reply can carry more than one menu).
-        # A key sent the moment a menu appears can be eaten by prompt_toolkit's terminal check,
-        # and Enter then picks the first button (a guide starts, with a menu of its own): wait
-        # for the menu to settle before pressing up and Enter. "/stop" is typed once, at the prompt
-        for _ in range(6):
-            if child.expect([MENU, INPUT], timeout=60) == 1:
-                break
-            time.sleep(1.0)
-            child.send("\x1b[A")
-            time.sleep(0.3)
-            child.send("\r")
-        else:
-            raise AssertionError("still in a button menu after six tries")
-        child.sendline("/stop")
-        child.expect(pexpect.EOF, timeout=60)
-        child.close()
+        stop(child)
         assert child.exitstatus == 0, f"frontline shell exited with {child.exitstatus}"
     log.close()
     artifacts = ROOT / "var" / "test-artifacts"

@@ -18,6 +18,10 @@ when no cue backs the route; a route's ``urgent_cues`` ("i dont want to be here"
 its guide unless the message is a question about the topic; its ``question_cues`` ("lethal dose")
 open it even then.
 
+A message whose worker says it is not live (``not_live_frames``: "lol", "role play", "suicide
+mission"), with no ``live_words`` ("but seriously"), starts no guide: the guide it would have
+started is offered after the answer (``check``). An urgent cue still opens its guide.
+
 A message that starts no guide but whose best route still reaches ``check_floor`` (and that the
 everyday class does not claim, ``check_everyday_ceiling``) carries that route as ``check``: the
 action server answers it by search and offers the guide after the answer, starting nothing.
@@ -105,6 +109,8 @@ class RiskDecision:
     check_flow: str | None = None
     question: bool = False  # the message reads as a question ABOUT a risk topic (its cues did not count)
     everyday: float = 0.0  # the probability of the everyday "no guide" class (part of ``scores["none"]``)
+    urgent: bool = False  # the route was chosen by one of its urgent cues
+    not_live: str | None = None  # the frame ("lol", "role play") that made a guide only offered (``check``)
 
     @property
     def is_risk(self) -> bool:
@@ -114,6 +120,9 @@ class RiskDecision:
         """One line for logs and the trainer console."""
         if self.segment:
             return f"in '{self.segment}': " + replace(self, segment=None).reason()
+        if self.not_live:
+            return f"not live ('{self.not_live}'), check {self.check}: " + replace(
+                self, route=self.check, not_live=None).reason()
         if self.route == NONE:
             near = f"nearest '{self.nearest[0].text}' ({self.nearest[0].route})" if self.nearest else "-"
             return (f"no route (check {self.check}): " if self.check else "no route: ") + near
@@ -289,6 +298,8 @@ class RiskRouter:
             self.topic_nouns = frozenset(C.words(" ".join(routes.not_risk.topic_nouns)))
             self.negations = frozenset(C.words(" ".join(routes.not_risk.negation_words)))
             self.reassurances = [C.words(f) for f in routes.not_risk.reassurance_frames]
+            self.not_live = [(f, C.words(f)) for f in routes.not_risk.not_live_frames]
+            self.live = [C.words(f) for f in routes.not_risk.live_words]
             self.vectors = self._embed_examples(self.texts)  # loads the model only if a text is not cached
             features = np.hstack([self.vectors, _lexical(self.texts, self.settings.lexical_weight)])
             self.label_index = np.array([self.order.index(x) for x in labels])
@@ -393,6 +404,9 @@ class RiskRouter:
         text = " ".join((text or "").split())
         said = C.words(text)
         reassured = any(C.matches(f, said, max_gap=1) for f in self.reassurances)
+        return self._unless_not_live(self._route(text, reassured), said)
+
+    def _route(self, text: str, reassured: bool) -> RiskDecision:
         whole = self._decide(text, reassured=reassured)
         if whole.is_risk or len(text.split()) < self.settings.segment_min_words:
             return self._with_check(whole, [whole])
@@ -405,6 +419,19 @@ class RiskRouter:
         if not found:
             return self._with_check(whole, [whole, *parts])
         return max(found, key=lambda d: d.scores[d.route] - d.scores[NONE])  # it names its clause
+
+    def _unless_not_live(self, decision: RiskDecision, said: list[str]) -> RiskDecision:
+        """A guide the message would start is only offered (``check``) when the message says it is
+        not happening to anyone now: a joke ("lol"), a made-up scenario ("role play"), a figure of
+        speech ("suicide mission"), and nothing turns back to a real person ("but seriously").
+        An urgent cue still opens its guide."""
+        if not decision.is_risk or decision.urgent:
+            return decision
+        frame = next((f for f, w in self.not_live if C.matches(w, said, max_gap=0)), None)
+        if frame is None or any(C.matches(w, said, max_gap=0) for w in self.live):
+            return decision
+        return replace(decision, route=NONE, flow=None, alternatives=(), check=decision.route,
+                       check_flow=decision.flow, not_live=frame)
 
     def _with_check(self, decision: RiskDecision, considered: list[RiskDecision]) -> RiskDecision:
         """A message that starts no guide, but whose best route (in the whole message or one
@@ -475,4 +502,4 @@ class RiskRouter:
             if (scores[best] - scores[r] <= s.tie or r in hits) and scores[r] - emb[NONE] > margin
             and self.flows[r] != self.flows[best]))
         return RiskDecision(best, self.flows[best], alts, hits, nearest, out, segment, question=question,
-                            everyday=emb.get(EVERYDAY, 0.0))
+                            everyday=emb.get(EVERYDAY, 0.0), urgent=best in urgent)

@@ -56,6 +56,13 @@ class NotRisk(Strict):
     # note when they have checked and nobody is at risk. A route that only the examples support
     # (no cue of its own) then needs a larger lead (``RouterSettings.reassured_margin``)
     reassurance_frames: list[ShortLine] = Field(default_factory=list)
+    # "lol", "role play", "suicide mission": the message says that what it names is not happening to
+    # anyone now (a joke, a made-up scenario, a figure of speech). A guide it would start is only
+    # offered after the search answer, one click away; an urgent cue still opens its guide ...
+    not_live_frames: list[ShortLine] = Field(default_factory=list)
+    # ... unless one of these also stands in the message ("but seriously", "this is real", "it
+    # happened today"): the worker turned from the joke or the scenario to a real person
+    live_words: list[ShortLine] = Field(default_factory=list)
     # call notes on a resident's everyday hardship where nobody is harmed ("since her hip op she
     # can't get in the bath, daughter asking about a bath lift"): they vote "no guide" beside the
     # everyday needs' examples, against the pull of "vulnerable person" towards the risk routes

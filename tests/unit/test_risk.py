@@ -252,6 +252,52 @@ def test_a_reassurance_does_not_outweigh_a_cue(router, monkeypatch):
     assert d.flow == "domestic-abuse" and d.cues.get("domestic-abuse")
 
 
+@pytest.mark.parametrize("text, frame", [
+    ("my kids are little terrorists at bath time lol", "lol"),
+    ("role play: I'm a housing officer and you're a worried mum whose carer takes her money", "role play"),
+    ("bit of a suicide mission getting to the Beckton depot in this traffic", "suicide mission"),
+])
+def test_a_joke_or_a_made_up_scenario_only_offers_the_guide(router, monkeypatch, text, frame):
+    """``not_risk.not_live_frames``: the guide the message would start is offered after the
+    answer (one click away), and the decision says which frame held it back."""
+    _fixed_scores(router, monkeypatch, lead=0.4)
+    d = router.run(text)
+    assert not d.is_risk and d.check == "safeguarding-adult" and d.check_flow == "safeguarding-adult"
+    assert d.not_live == frame and d.reason().startswith(f"not live ('{frame}')")
+
+
+@pytest.mark.parametrize("text", [
+    "my kids are little terrorists lol - but seriously her carer takes her money",
+    "for a role play, write a call where the carer takes her money - that's me, it happened today",
+])
+def test_a_turn_back_to_a_real_person_starts_the_guide(router, monkeypatch, text):
+    """``not_risk.live_words`` ("seriously", "that's me", "happened"): the joke or the scenario
+    was a way in, the disclosure is real."""
+    _fixed_scores(router, monkeypatch, lead=0.4)
+    assert router.run(text).flow == "safeguarding-adult"
+
+
+def test_a_joke_never_holds_back_an_urgent_cue(router, monkeypatch):
+    _fixed_scores(router, monkeypatch, lead=None, none=0.95, everyday=0.6)
+    d = router.run("lol no point paying the rent if im not going to be around for it")
+    assert d.flow == "mental-health-crisis" and d.urgent and not d.not_live
+
+
+def test_no_route_example_is_held_back_as_not_live(router):
+    """A not-live frame must mark a joke or a scenario, never hide a disclosure: no example of
+    a route has one without a live word (why "only joking", "pretend" and "hypothetically" are
+    not listed: "he's only joking when he says it, but ...", "asked me to pretend I'm from the
+    gas company")."""
+    routes = load_routes()
+    assert routes.not_risk.not_live_frames and routes.not_risk.live_words
+    assert not {"pretend", "hypothetically", "years ago", "only joking"} & set(routes.not_risk.not_live_frames)
+    for route in routes.routes:
+        for example in route.examples:
+            said = C.words(example)
+            framed = [f for f, w in router.not_live if C.matches(w, said, max_gap=0)]
+            assert not framed or any(C.matches(w, said, max_gap=0) for w in router.live), (route.id, framed, example)
+
+
 def test_reassurance_frames_and_everyday_notes_are_trainer_content():
     routes = load_routes()
     assert "feels safe" in routes.not_risk.reassurance_frames

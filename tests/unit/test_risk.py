@@ -428,3 +428,26 @@ def test_a_clause_must_beat_its_everyday_evidence(router, monkeypatch, everyday,
     assert d.is_risk is started
     if started:
         assert d.route == "domestic-abuse" and d.segment.rstrip(".") == clause
+
+
+@pytest.mark.parametrize("closest, whole, started", [
+    (0.60, False, True),   # the clause is close to a route example: its guide starts
+    (0.45, False, False),  # a clause only loosely like any example ("the kids don't know how tight things are") does not
+    (0.45, True, True),    # ... while a whole message keeps the lower ``near_floor``
+])
+def test_a_clause_must_be_close_to_an_example_of_its_route(router, monkeypatch, closest, whole, started):
+    """``segment_near_floor``: a sentence read out of its call note, with no cue, starts a guide
+    only when it is close to one of the route's own examples."""
+    r = router
+    monkeypatch.setattr(r, "settings", RouterSettings(margin=0.0, segment_min_words=10, segment_near_floor=0.5))
+    clause = "she said he has been very quiet with her lately"
+
+    def scores(text, q=None):
+        emb = {x: 0.0 for x in r.order}
+        emb[NONE] = 0.9
+        if text.rstrip(".") == clause or whole:
+            emb["domestic-abuse"], emb[NONE] = 0.6, 0.2
+        return emb, (), {x: closest for x in r.rows_of}
+    monkeypatch.setattr(r, "_example_scores", scores)
+    text = clause if whole else f"Called about the council tax bill and the single person discount form. {clause}."
+    assert r.run(text).is_risk is started

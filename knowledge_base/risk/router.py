@@ -304,6 +304,7 @@ class RiskRouter:
             self.reassurances = [C.words(f) for f in routes.not_risk.reassurance_frames]
             self.not_live = [(f, C.words(f)) for f in routes.not_risk.not_live_frames]
             self.live = [C.words(f) for f in routes.not_risk.live_words]
+            self.past = [C.words(f) for f in routes.not_risk.past_frames]
             self.vectors = self._embed_examples(self.texts)  # loads the model only if a text is not cached
             features = np.hstack([self.vectors, _lexical(self.texts, self.settings.lexical_weight)])
             self.label_index = np.array([self.order.index(x) for x in labels])
@@ -459,13 +460,27 @@ class RiskRouter:
                  for r, cs in cues.items()}
         return {r: h for r, h in found.items() if h}
 
+    def _without_past(self, said: list[str]) -> list[str]:
+        """``said`` with every clause that dates its event long past (``past_frames``: "over 20
+        years ago") blanked out, for the cues: "self-harmed as a teenager, over 20 years ago" does
+        not match the cue "self harm", while "they split two years ago" leaves the clause before it."""
+        if not self.past:
+            return said
+        out, start = list(said), 0
+        for end in [*[i for i, w in enumerate(said) if w == C.STOP], len(said)]:
+            clause = said[start:end]
+            if any(C.matches(f, clause, max_gap=0) for f in self.past):
+                out[start:end] = [C.STOP] * (end - start)
+            start = end + 1
+        return out
+
     def _decide(self, text: str, q: np.ndarray | None = None, reassured: bool = False) -> RiskDecision:
         if not any(ch.isalpha() for ch in text) or text.startswith("/"):
             return RiskDecision(NONE, None)
         in_clauses = C.said_words(text)  # a cue's words within one clause
         said = C.without_stops(in_clauses)
         question = self.is_question_about(said)
-        hits = {} if question else self._matched(self.cues, in_clauses)
+        hits = {} if question else self._matched(self.cues, self._without_past(in_clauses))
         urgent = {} if question else self._matched(self.urgent, in_clauses)
         for r, found in self._matched(self.question_cues, in_clauses).items():  # "whats a lethal dose of ...": even in a question
             urgent[r] = list(dict.fromkeys(urgent.get(r, []) + found))

@@ -63,6 +63,10 @@ class NotRisk(Strict):
     # ... unless one of these also stands in the message ("but seriously", "this is real", "it
     # happened today"): the worker turned from the joke or the scenario to a real person
     live_words: list[ShortLine] = Field(default_factory=list)
+    # "she self-harmed as a teenager, over 20 years ago": a cue in the same clause as one of these
+    # dates the event long past, so the cue does not count (the examples still weigh in; an urgent
+    # cue always counts). Never list a date a current risk uses ("last year", "back in the house")
+    past_frames: list[ShortLine] = Field(default_factory=list)
     # call notes on a resident's everyday hardship where nobody is harmed ("since her hip op she
     # can't get in the bath, daughter asking about a bath lift"): they vote "no guide" beside the
     # everyday needs' examples, against the pull of "vulnerable person" towards the risk routes

@@ -451,3 +451,31 @@ def test_a_clause_must_be_close_to_an_example_of_its_route(router, monkeypatch, 
     monkeypatch.setattr(r, "_example_scores", scores)
     text = clause if whole else f"Called about the council tax bill and the single person discount form. {clause}."
     assert r.run(text).is_risk is started
+
+
+@pytest.mark.parametrize("said, found", [
+    ("res told me she self-harmed as a teenager, over 20 years ago, asking about the form", False),
+    ("she was trafficked here in the 90s and is a british citizen now", False),
+    ("she is self harming again, they split two years ago", True),  # the date stands in another clause
+])
+def test_a_cue_in_a_clause_dated_long_past_does_not_count(router, said, found):
+    """``not_risk.past_frames``: a cue in the same clause as "years ago", "as a teenager" ... is a
+    past event mentioned in passing; a cue in another clause of the message still counts."""
+    cue = "self harm" if "harm" in said else "trafficked"
+    masked = router._without_past(C.said_words(said))
+    assert C.matches(C.words(cue), C.said_words(said)) is True
+    assert C.matches(C.words(cue), masked) is found
+
+
+def test_no_route_example_loses_its_cue_to_a_past_frame(router):
+    """A past frame must date a settled event, never hide a current disclosure: every route
+    example that matches one of its route's cues still matches it with ``past_frames`` in force."""
+    routes = load_routes()
+    assert routes.not_risk.past_frames and not {"last year", "back in the"} & set(routes.not_risk.past_frames)
+    for route in routes.routes:
+        for cue in route.cues:
+            w = C.words(cue)
+            for example in route.examples:
+                said = C.said_words(example)
+                if C.matches(w, said):
+                    assert C.matches(w, router._without_past(said)), (route.id, cue, example)

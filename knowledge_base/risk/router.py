@@ -416,7 +416,7 @@ class RiskRouter:
         if whole.is_risk or len(text.split()) < self.settings.segment_min_words:
             return self._with_check(whole, [whole])
         segments = split_clauses(text, min_words=self.settings.clause_min_words)
-        if len(segments) < 2:
+        if not segments or (len(segments) == 1 and segments[0] == text):
             return self._with_check(whole, [whole])
         vectors = self.embedder.run(segments)["embeddings"]
         parts = [self._decide(seg, q, reassured) for seg, q in zip(segments, vectors)]

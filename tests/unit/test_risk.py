@@ -495,3 +495,25 @@ def test_an_older_parent_harmed_by_an_adult_child_is_offered_both_guides(router,
     d = router.run("tnt is 78, her son hits her and takes her pension every week")
     assert {d.flow, *d.alternatives} >= {"domestic-abuse", "safeguarding-adult"}
     assert d.cues.get("domestic-abuse") and d.cues.get("safeguarding-adult")
+
+
+def test_a_note_with_one_long_clause_is_routed_by_that_clause(monkeypatch):
+    """"Rang re council tax reduction. Pt mentioned she cut her arms again last night, ...": the short
+    opening is no clause of its own, so the note has one clause, yet that clause is not the whole
+    note: it is routed alone as well, without the everyday opening that held the whole note back."""
+    from knowledge_base.risk import RiskDecision
+
+    note = ("Rang re council tax reduction. Pt mentioned she cut her arms again last night, deeper than "
+            "usual, hasnt had it looked at and says she deserves it")
+
+    def decide(text, q=None):  # a stand-in classifier: only a text without the council tax opening is a risk
+        risk = "council tax" not in text
+        return RiskDecision("mental-health-crisis" if risk else NONE, "mental-health-crisis" if risk else None,
+                            scores={"mental-health-crisis": 0.6 if risk else 0.3, NONE: 0.4},
+                            segment=text if q is not None else None)
+
+    r = RiskRouter(FakeEmbedder(), settings=RouterSettings(segment_min_words=25))
+    r.warm_up()
+    monkeypatch.setattr(r, "_decide", lambda text, q=None, reassured=False: decide(text, q))
+    d = r.run(note)
+    assert d.route == "mental-health-crisis" and d.segment.startswith("Pt mentioned she cut her arms")

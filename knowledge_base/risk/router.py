@@ -493,11 +493,14 @@ class RiskRouter:
         # what a cue-backed route must beat: the look-alikes and only part of the everyday evidence
         # ("about the rent" does not contradict a disclosure made inside an everyday request)
         cue_rival = emb[NONE] - s.cue_everyday_discount * emb.get(EVERYDAY, 0.0)
-        if cue_rival >= s.cue_veto:
+        live = any(C.matches(w, said, max_gap=0) for w in self.live)
+        if cue_rival >= s.cue_veto and not live:
             # "the trafficking survivor we supported in 2024 wants the housing register form":
             # a cue's words, but the whole message reads like the look-alikes, not a disclosure.
             # The everyday evidence counts only in part (``cue_everyday_discount``): a disclosure
-            # inside an everyday request keeps its cue. An urgent cue is never silenced
+            # inside an everyday request keeps its cue. An urgent cue is never silenced, nor a cue
+            # in a message with a live word, whose worker speaks of a real person now ("asking
+            # because my colleague told me today she's planning to kill herself")
             hits = {r: h for r, h in hits.items() if r in urgent}
         scores = {r: emb[r] + s.cue_weight * min(len(hits.get(r, [])), 2) for r in self.order if r not in (NONE, EVERYDAY)}
         ranked = sorted(scores, key=lambda r: (r not in urgent, -scores[r]))  # an urgent cue's route first

@@ -150,6 +150,9 @@ def test_cues_do_not_count_when_the_examples_clearly_say_no_guide():
     veto.warm_up()
     d = veto.run("res says her partner hit her")
     assert not d.cues  # the examples alone decide
+    # ... unless a live word says the worker speaks of a real person now
+    d = veto.run("can I book the DV training? asking because my friend says her partner hit her today")
+    assert d.cues.get("domestic-abuse")
 
 
 def test_without_a_cue_a_far_message_starts_no_guide():

@@ -495,7 +495,7 @@ def test_an_older_parent_harmed_by_an_adult_child_is_offered_both_guides(router,
         emb[NONE], emb[EVERYDAY] = 0.2, 0.0
         return emb, (), {x: 0.9 for x in router.rows_of}
     monkeypatch.setattr(router, "_example_scores", scores)
-    d = router.run("tnt is 78, her son hits her and takes her pension every week")
+    d = router.run("tnt is 78, her son pushed her down the stairs and her son takes her pension every week")
     assert {d.flow, *d.alternatives} >= {"domestic-abuse", "safeguarding-adult"}
     assert d.cues.get("domestic-abuse") and d.cues.get("safeguarding-adult")
 

@@ -33,3 +33,18 @@ def test_disclosures_reach_their_route(router, text, routes):
                                   "res got a benefit overpayment letter, what can she do"])
 def test_look_alikes_start_no_guide(router, text):
     assert router.run(text).route == "none"
+
+
+@pytest.mark.parametrize("text, check", [
+    ("my kids are little terrorists at bath time lol", "safeguarding-child"),
+    ("tenant had a suicide attempt in 2021, fully recovered, he's calling about his rent statement",
+     "mental-health-crisis"),
+])
+def test_a_not_live_message_is_answered_and_offered_its_guide(router, text, check):
+    d = router.run(text)
+    assert not d.is_risk and d.not_live and d.check == check, d.reason()
+
+
+def test_a_turn_to_a_real_person_still_opens_the_guide(router):
+    d = router.run("my husband's a little terrorist lol. no seriously he strangled me on sunday and I've still got marks")
+    assert d.flow == "domestic-abuse", d.reason()

@@ -433,10 +433,14 @@ class RiskRouter:
         if not decision.is_risk or decision.urgent:
             return decision
         frame = next((f for f, w in self.not_live if C.matches(w, said, max_gap=0)), None)
-        if frame is None or any(C.matches(w, said, max_gap=0) for w in self.live):
+        if frame is None or self._is_live(said):
             return decision
         return replace(decision, route=NONE, flow=None, alternatives=(), check=decision.route,
                        check_flow=decision.flow, not_live=frame)
+
+    def _is_live(self, said: list[str]) -> bool:
+        """A ``live_words`` phrase stands in ``said``: the worker speaks of a real person now."""
+        return any(C.matches(w, said, max_gap=0) for w in self.live)
 
     def _with_check(self, decision: RiskDecision, considered: list[RiskDecision]) -> RiskDecision:
         """A message that starts no guide, but whose best route (in the whole message or one
@@ -493,8 +497,7 @@ class RiskRouter:
         # what a cue-backed route must beat: the look-alikes and only part of the everyday evidence
         # ("about the rent" does not contradict a disclosure made inside an everyday request)
         cue_rival = emb[NONE] - s.cue_everyday_discount * emb.get(EVERYDAY, 0.0)
-        live = any(C.matches(w, said, max_gap=0) for w in self.live)
-        if cue_rival >= s.cue_veto and not live:
+        if cue_rival >= s.cue_veto and not self._is_live(said):
             # "the trafficking survivor we supported in 2024 wants the housing register form":
             # a cue's words, but the whole message reads like the look-alikes, not a disclosure.
             # The everyday evidence counts only in part (``cue_everyday_discount``): a disclosure

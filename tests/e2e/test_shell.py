@@ -40,8 +40,6 @@ class Shell:
         printed: everything up to a prompt after which the terminal stays quiet, and, when
         ``expect`` is given, after that text has appeared (a slow reply is waited for instead
         of returning the redrawn menu of the previous step)."""
-        import time
-
         if self.child.expect([MENU, INPUT]) == 0:
             self.child.send("\x1b[A")  # up from the first entry wraps to "Type out your own message..."
             self.child.send("\r")

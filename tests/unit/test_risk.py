@@ -488,13 +488,7 @@ def test_an_older_parent_harmed_by_an_adult_child_is_offered_both_guides(router,
     """Abuse by a relative aged 16 or over is domestic abuse (Domestic Abuse Act 2021, ss.1-2) and,
     where the parent has care and support needs, adult safeguarding: the same cue words stand in
     both routes, so the first reply offers both guides."""
-    from knowledge_base.risk.router import EVERYDAY
-
-    def scores(text, q=None):
-        emb = {x: 0.0 for x in router.order}
-        emb[NONE], emb[EVERYDAY] = 0.2, 0.0
-        return emb, (), {x: 0.9 for x in router.rows_of}
-    monkeypatch.setattr(router, "_example_scores", scores)
+    _fixed_scores(router, monkeypatch, lead=None, none=0.2)  # no route supported by the examples: the cues decide
     d = router.run("tnt is 78, her son pushed her down the stairs and her son takes her pension every week")
     assert {d.flow, *d.alternatives} >= {"domestic-abuse", "safeguarding-adult"}
     assert d.cues.get("domestic-abuse") and d.cues.get("safeguarding-adult")

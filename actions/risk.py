@@ -21,7 +21,7 @@ from rasa_sdk.events import EventType, FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
 from knowledge_base.index import default_index_dir
-from knowledge_base.risk import NONE, ROUTER_VECTORS_FILE, RiskDecision, RiskRouter
+from knowledge_base.risk import NONE, ROUTER_VECTORS_FILE, RiskDecision, RiskRouter, tuned_dir_for
 
 from .cards import show_card
 from .guides import start_events
@@ -51,7 +51,8 @@ def _router_for_search(search) -> RiskRouter:
         if _pending.get("search") is search:  # asked again while its router is being fitted
             router, key = _pending["router"], _pending["key"]
         else:
-            router = RiskRouter.shipped(search.embedder, search.items.values(), vector_cache=ROUTER_VECTORS)
+            router = RiskRouter.shipped(search.embedder, search.items.values(), vector_cache=ROUTER_VECTORS,
+                                        tuned_dir=tuned_dir_for(search.embedder, default_index_dir()))
             key = router.source_key()
             _pending.update(search=search, router=router, key=key)
         if key in _fitted:

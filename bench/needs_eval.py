@@ -101,7 +101,8 @@ def main(argv: list[str] | None = None) -> int:
     paths = [] if args.dev else [Path(args.set)] if args.set else sorted(SETS_DIR.glob("*.yml"))
     from knowledge_base.loader import CONTENT_DIR
     from knowledge_base.needs import load_needs
-    from knowledge_base.risk import RiskRouter
+    from knowledge_base.index import default_index_dir
+    from knowledge_base.risk import RiskRouter, tuned_dir_for
 
     needs, problems = load_needs(CONTENT_DIR)
     if needs is None:
@@ -110,7 +111,8 @@ def main(argv: list[str] | None = None) -> int:
     from bench.search_eval import canonical_search
 
     search = canonical_search()
-    router = RiskRouter.shipped(search.embedder, search.items.values())
+    router = RiskRouter.shipped(search.embedder, search.items.values(),
+                                tuned_dir=tuned_dir_for(search.embedder, default_index_dir()))
     router.warm_up()
     by_id = {n.id: n for n in needs.needs}
     sets = [(p.stem, load_set(p)) for p in paths]

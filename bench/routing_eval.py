@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,8 +65,11 @@ def evaluate(router, messages: list[Labelled], search=None) -> dict:
     checked = Counter()
     kinds = Counter()
     wrong: list[str] = []
+    took: list[float] = []
     for m in messages:
+        t = time.perf_counter()
         d = router.run(m.text)
+        took.append(time.perf_counter() - t)
         confusion[m.route][d.route] += 1
         if m.route == NONE:
             kinds[m.kind] += 1
@@ -93,7 +97,7 @@ def evaluate(router, messages: list[Labelled], search=None) -> dict:
             wrong.append(f"  {m.route} -> {d.route}: {m.text}  [{d.reason()}]")
     return {"risk": risk, "right": right, "missed": missed, "kinds": kinds, "started": started, "checked": checked,
             "checked_right": checked_right, "checked_other": checked_other, "search_right": search_right,
-            "confusion": confusion, "wrong": wrong}
+            "confusion": confusion, "wrong": wrong, "took_ms": sorted(1000 * x for x in took)}
 
 
 def report(name: str, r: dict, show_wrong: bool) -> None:
@@ -108,6 +112,9 @@ def report(name: str, r: dict, show_wrong: bool) -> None:
         print(f"{kind} that start a guide: {s}/{n} = {s / max(n, 1):.3f}; offered one after the answer: {c}/{n} = {c / max(n, 1):.3f}")
     cols = sorted({c for row in r["confusion"].values() for c in row} | set(r["confusion"]))
     short = {c: c[:8] for c in cols}
+    took = r.get("took_ms") or [0.0]
+    print(f"routing time per message (this machine, one process): p50 {took[len(took) // 2]:.0f} ms, "
+          f"p95 {took[min(len(took) - 1, int(0.95 * len(took)))]:.0f} ms")
     print("confusion (rows: label, columns: routed to)")
     print(" " * 22 + " ".join(f"{short[c]:>8}" for c in cols))
     for row in cols:
@@ -126,7 +133,8 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     from knowledge_base.embedders import FakeEmbedder
     from knowledge_base.loader import load_content
-    from knowledge_base.risk import RiskRouter
+    from knowledge_base.index import default_index_dir
+    from knowledge_base.risk import RiskRouter, tuned_dir_for
 
     search = None
     if args.fake:
@@ -135,8 +143,10 @@ def main(argv: list[str] | None = None) -> int:
         from bench.search_eval import canonical_search
 
         search = canonical_search()
-        router = RiskRouter.shipped(search.embedder, search.items.values())
+        router = RiskRouter.shipped(search.embedder, search.items.values(),
+                                    tuned_dir=tuned_dir_for(search.embedder, default_index_dir()))
     router.warm_up()
+    print(f"classifier: {'fine-tuned (' + router.tuned_state + ')' if router.tuned is not None and router.tuned_state != 'unusable' else 'logistic regression'}")
     paths = [Path(args.set)] if args.set else routing_sets()
     if not paths:
         print("no routing sets found", file=sys.stderr)

@@ -77,17 +77,17 @@ def _prepare_caches(content, embedder, index_dir: Path, quiet: bool) -> None:
     new texts are encoded; the router is refitted only when what it depends on changed."""
     import time
 
-    from .risk import ROUTER_VECTORS_FILE, RiskRouter
+    from .risk import ROUTER_VECTORS_FILE, RiskRouter, tuned_dir_for
     from .search import exemplar_vectors
 
     t0 = time.monotonic()
     if not quiet:
-        print("vectors of the needs' exemplars and the risk router's examples, and the router's fit (only what "
-              "changed; about 40 s the first time) ...", flush=True)
+        print("vectors of the needs' exemplars and the risk router's examples, the router's fit and its fine-tuned "
+              "classifier (only what changed; about 40 s, and 8 min of fine-tuning, the first time) ...", flush=True)
     exemplars = [text for text, _ in content.exemplars]
     exemplar_vectors(embedder, exemplars, index_dir)  # the model is loaded only if a text is new
-    n = RiskRouter.shipped(embedder, content.items,
-                           vector_cache=index_dir / ROUTER_VECTORS_FILE).prepare()
+    n = RiskRouter.shipped(embedder, content.items, vector_cache=index_dir / ROUTER_VECTORS_FILE,
+                           tuned_dir=tuned_dir_for(embedder, index_dir)).prepare(progress=not quiet)
     if not quiet:
         print(f"  ready: {len(exemplars)} exemplars, the router fitted on {n} examples "
               f"({time.monotonic() - t0:.1f}s) -> {index_dir}", flush=True)

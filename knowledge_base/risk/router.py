@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import threading
 import zlib
@@ -52,8 +53,10 @@ from ..loader import CONTENT_DIR
 from ..vector_cache import cached_vectors
 from . import cues as C
 from .schema import NONE, RiskRoutes
+from .tuned import CURRENT, STALE, TunedClassifier, training_key
 
 ROUTES_FILE = CONTENT_DIR / "risk_routes.yml"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,12 @@ class RouterSettings:
     reassured_margin: float = 0.3  # the margin, without a cue, for a message whose worker noted a reassurance ("says she feels safe")
     check_floor: float = 0.25  # a message that starts no guide but gives a route this probability offers that guide ("check") ...
     check_everyday_ceiling: float = 0.4  # ... unless the everyday "no guide" class has at least this probability
+    # the fine-tuned classifier's logits are divided by this (``tuned.py``): its raw probabilities are far sharper than
+    # the logistic regression's, for which the margins above were chosen. Chosen on the dev pools (2026-12-05; right
+    # route of 1896 / no route / look-alikes starting a guide of 1133 / everyday of 1145): the logistic regression
+    # 1836 / 5 / 29 / 22; tuned at 1 / 2 / 2.5 / 3 / 5: 1856 / 1 / 40 / 53, 1855 / 1 / 26 / 24,
+    # 1848 / 4 / 24 / 14, 1845 / 4 / 22 / 12, 1802 / 13 / 32 / 9
+    tuned_temperature: float = 2.5
 
 
 @dataclass(frozen=True)
@@ -242,8 +251,11 @@ def everyday_examples(items, needs=()) -> list[str]:
 class RiskRouter:
     def __init__(self, embedder: Embedder, routes: RiskRoutes | None = None,
                  settings: RouterSettings | None = None, everyday: list[str] | tuple[str, ...] = (),
-                 vector_cache: Path | None = None):
+                 vector_cache: Path | None = None, tuned: TunedClassifier | None = None):
         self.embedder = embedder
+        self.tuned = tuned  # the fine-tuned classifier (``tuned.py``), when one is given and usable
+        self.tuned_state: str | None = None  # current / stale / unusable, known at warm-up
+        self._use_tuned = False
         self._routes = routes
         self._everyday = list(everyday)
         self._cache = Path(vector_cache) if vector_cache else None
@@ -252,14 +264,17 @@ class RiskRouter:
         self._warm = False
 
     @classmethod
-    def shipped(cls, embedder: Embedder, items, **kw) -> "RiskRouter":
+    def shipped(cls, embedder: Embedder, items, tuned_dir: Path | str | None = None, **kw) -> "RiskRouter":
         """The router as the action server runs it: the shipped routes, with the titles of
         ``items`` (the knowledge base's items) and the everyday needs' examples as extra "no
-        guide" examples."""
+        guide" examples; with ``tuned_dir``, the fine-tuned classifier kept there (``kb build``
+        trains it beside the index)."""
         from ..needs import load_needs
 
         needs, _ = load_needs(CONTENT_DIR)
-        return cls(embedder, load_routes(), everyday=everyday_examples(items, needs.needs if needs else ()), **kw)
+        tuned = TunedClassifier(tuned_dir) if tuned_dir is not None else None
+        return cls(embedder, load_routes(), everyday=everyday_examples(items, needs.needs if needs else ()),
+                   tuned=tuned, **kw)
 
     def _shipped_routes(self) -> RiskRoutes:
         """The routes given, else the shipped ones, read once per router (``source_key``,
@@ -316,6 +331,18 @@ class RiskRouter:
                 fitted = _fit_softmax(features, self.label_index, len(self.order), self.settings.l2)
                 _write_fit(self._fit_path, fit_key, *fitted)
             self.weights, self.bias = fitted
+            self.tuned_key = training_key(self.texts, self.label_index.tolist(), self.order,
+                                          self.tuned.settings) if self.tuned is not None else None
+            self._use_tuned = False
+            if self.tuned is not None:
+                self.tuned_state = self.tuned.state(self.tuned_key, self.order)
+                if self.tuned_state in (CURRENT, STALE):
+                    self.tuned.warm_up()
+                    self._use_tuned = True
+                if self.tuned_state != CURRENT:
+                    log.warning("the fine-tuned risk classifier in %s is %s for these examples (%s): run `kb build`",
+                                self.tuned.folder, self.tuned_state,
+                                "used until then" if self._use_tuned else "the logistic regression routes until then")
             self._warm = True
 
     @property
@@ -347,12 +374,18 @@ class RiskRouter:
         labels += [EVERYDAY] * len(everyday)
         return texts, labels
 
-    def prepare(self) -> int:
+    def prepare(self, progress: bool = True) -> int:
         """Encode the examples into ``vector_cache`` and fit the classifier, both kept beside it
         (``kb build`` does it, so the action server's first start reads them back instead of
-        encoding thousands of examples and fitting for 10-15 s). Returns the number of examples.
-        Nothing is encoded or fitted when both are current."""
+        encoding thousands of examples and fitting for 10-15 s), and train the fine-tuned
+        classifier when it is not current (minutes, with progress). Returns the number of
+        examples. Nothing is encoded, fitted or trained when all are current."""
         self.warm_up()
+        if self.tuned is not None and self.tuned_state != CURRENT:
+            self.tuned.train(self.texts, self.label_index.tolist(), self.order, self.tuned_key, progress=progress)
+            with self._lock:
+                self._warm = False
+            self.warm_up()
         return len(self.texts)
 
     def _embed_examples(self, texts: list[str]) -> np.ndarray:
@@ -372,16 +405,29 @@ class RiskRouter:
             return False
         return not (self.disclosing & set(said)) or any(C.matches(h, said, max_gap=0) for h in self.hypothetical)
 
-    def _example_scores(self, text: str, q: np.ndarray | None = None
+    def _tuned_probabilities(self, texts: list[str]) -> list[np.ndarray | None]:
+        """The fine-tuned classifier's probabilities for ``texts`` (one call), or None each
+        when the router has none."""
+        if not self._use_tuned:
+            return [None] * len(texts)
+        return list(self.tuned.run(texts, temperature=self.settings.tuned_temperature)["probabilities"])
+
+    def _example_scores(self, text: str, q: np.ndarray | None = None, tp: np.ndarray | None = None
                         ) -> tuple[dict[str, float], tuple[Nearest, ...], dict[str, float]]:
         """Per route: the probability, the nearest examples overall, and the similarity of
-        the route's own closest example."""
+        the route's own closest example. The probability comes from the fine-tuned classifier
+        (``tp``, or computed here) when the router has one, else from the logistic regression."""
         if q is None:
             q = self.embedder.run([text])["embeddings"][0]
         sims = self.vectors @ q
-        logits = np.concatenate([q, _lexical([text], self.settings.lexical_weight)[0]]) @ self.weights + self.bias
-        probs = np.exp(logits - logits.max())
-        probs /= probs.sum()
+        if tp is None and self._use_tuned:
+            tp = self._tuned_probabilities([text])[0]
+        if tp is not None:
+            probs = np.asarray(tp, dtype="float64")
+        else:
+            logits = np.concatenate([q, _lexical([text], self.settings.lexical_weight)[0]]) @ self.weights + self.bias
+            probs = np.exp(logits - logits.max())
+            probs /= probs.sum()
         s = self.settings
         order = np.argsort(-sims)
         if s.knn_weight:
@@ -419,7 +465,8 @@ class RiskRouter:
         if not segments or (len(segments) == 1 and segments[0] == text):
             return self._with_check(whole, [whole])
         vectors = self.embedder.run(segments)["embeddings"]
-        parts = [self._decide(seg, q, reassured) for seg, q in zip(segments, vectors)]
+        tuned = self._tuned_probabilities(segments)
+        parts = [self._decide(seg, q, reassured, tp) for seg, q, tp in zip(segments, vectors, tuned)]
         found = [d for d in parts if d.is_risk]
         if not found:
             return self._with_check(whole, [whole, *parts])
@@ -478,7 +525,8 @@ class RiskRouter:
             start = end + 1
         return out
 
-    def _decide(self, text: str, q: np.ndarray | None = None, reassured: bool = False) -> RiskDecision:
+    def _decide(self, text: str, q: np.ndarray | None = None, reassured: bool = False,
+                tp: np.ndarray | None = None) -> RiskDecision:
         if not any(ch.isalpha() for ch in text) or text.startswith("/"):
             return RiskDecision(NONE, None)
         in_clauses = C.said_words(text)  # a cue's words within one clause
@@ -492,7 +540,7 @@ class RiskRouter:
             hits[r] = list(dict.fromkeys(hits.get(r, []) + found))
         if len(said) < 3 and not hits:  # "yes", "2 kids": too little to route on meaning
             return RiskDecision(NONE, None, cues=hits, question=question)
-        emb, nearest, closest = self._example_scores(text, q)
+        emb, nearest, closest = self._example_scores(text, q, tp)
         s = self.settings
         # what a cue-backed route must beat: the look-alikes and only part of the everyday evidence
         # ("about the rent" does not contradict a disclosure made inside an everyday request)

@@ -9,9 +9,11 @@ pytestmark = pytest.mark.integration
 def router():
     from knowledge_base.embedders import make_embedder
     from knowledge_base.loader import load_content
-    from knowledge_base.risk import RiskRouter
+    from knowledge_base.index import default_index_dir
+    from knowledge_base.risk import RiskRouter, tuned_dir_for
 
-    r = RiskRouter.shipped(make_embedder(), load_content().items)
+    embedder = make_embedder()  # the fine-tuned classifier `make index` trained, as the action server routes
+    r = RiskRouter.shipped(embedder, load_content().items, tuned_dir=tuned_dir_for(embedder, default_index_dir()))
     r.warm_up()
     return r
 

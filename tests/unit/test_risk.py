@@ -181,7 +181,7 @@ def test_a_long_call_note_is_routed_clause_by_clause(monkeypatch):
     for min_words, expect in ((10_000, NONE), (25, "domestic-abuse")):
         r = RiskRouter(FakeEmbedder(), settings=RouterSettings(segment_min_words=min_words))
         r.warm_up()
-        monkeypatch.setattr(r, "_decide", lambda text, q=None, reassured=False: seen.append(text) or decide(text, q))
+        monkeypatch.setattr(r, "_decide", lambda text, q=None, reassured=False, tp=None: seen.append(text) or decide(text, q))
         d = r.run(note)
         assert d.route == expect
     assert d.segment == "then she said her partner hit her last night"
@@ -230,7 +230,7 @@ def _fixed_scores(router, monkeypatch, lead: float | None = 0.0, none: float = 0
     which ``everyday`` is the everyday class's share (the fake embedder is not semantic)."""
     from knowledge_base.risk.router import EVERYDAY
 
-    def scores(text, q=None):
+    def scores(text, q=None, tp=None):
         emb = {r: 0.0 for r in router.order if r not in (NONE, EVERYDAY)}
         emb["safeguarding-adult"] = 0.0 if lead is None else none + lead
         emb[NONE], emb[EVERYDAY] = none, everyday
@@ -322,7 +322,7 @@ def test_a_short_sentence_of_a_long_note_is_not_routed_alone(monkeypatch):
     seen = []
     r = RiskRouter(FakeEmbedder(), settings=RouterSettings(segment_min_words=10))
     r.warm_up()
-    monkeypatch.setattr(r, "_decide", lambda text, q=None, reassured=False: seen.append(text) or
+    monkeypatch.setattr(r, "_decide", lambda text, q=None, reassured=False, tp=None: seen.append(text) or
                         r.__class__._decide(r, text, q, reassured))
     r.run("Mrs O rang about the council tax change after her husband died last week. Her sister is with her. "
           "She would like the bereavement support payment form sent out.")
@@ -384,7 +384,7 @@ def test_a_clause_that_comes_close_offers_its_guide(monkeypatch):
     r = RiskRouter(FakeEmbedder(), settings=RouterSettings(segment_min_words=10, check_floor=0.25))
     r.warm_up()
 
-    def scores(text, q=None):
+    def scores(text, q=None, tp=None):
         emb = {x: 0.0 for x in r.order}
         emb[NONE] = emb[EVERYDAY] = 0.5
         if "nephew" in text and "council" not in text:
@@ -420,7 +420,7 @@ def test_a_clause_must_beat_its_everyday_evidence(router, monkeypatch, everyday,
     monkeypatch.setattr(r, "settings", RouterSettings(segment_min_words=10, segment_everyday_weight=3.0))
     clause = "she said her partner hit her again last night" if cue else "she said he has been very quiet with her lately"
 
-    def scores(text, q=None):
+    def scores(text, q=None, tp=None):
         emb = {x: 0.0 for x in r.order}
         emb[NONE], emb[EVERYDAY] = 0.9, 0.8
         if text.rstrip(".") == clause:
@@ -445,7 +445,7 @@ def test_a_clause_must_be_close_to_an_example_of_its_route(router, monkeypatch, 
     monkeypatch.setattr(r, "settings", RouterSettings(margin=0.0, segment_min_words=10, segment_near_floor=0.5))
     clause = "she said he has been very quiet with her lately"
 
-    def scores(text, q=None):
+    def scores(text, q=None, tp=None):
         emb = {x: 0.0 for x in r.order}
         emb[NONE] = 0.9
         if text.rstrip(".") == clause or whole:
@@ -511,6 +511,6 @@ def test_a_note_with_one_long_clause_is_routed_by_that_clause(monkeypatch):
 
     r = RiskRouter(FakeEmbedder(), settings=RouterSettings(segment_min_words=25))
     r.warm_up()
-    monkeypatch.setattr(r, "_decide", lambda text, q=None, reassured=False: decide(text, q))
+    monkeypatch.setattr(r, "_decide", lambda text, q=None, reassured=False, tp=None: decide(text, q))
     d = r.run(note)
     assert d.route == "mental-health-crisis" and d.segment.startswith("Pt mentioned she cut her arms")

@@ -30,7 +30,7 @@ def test_reload_reuses_or_refits_in_the_background(monkeypatch):
     keys = iter(["a", "a", "b"])
     made = []
 
-    def shipped(embedder, items, vector_cache=None):
+    def shipped(embedder, items, vector_cache=None, tuned_dir=None):
         made.append(_Router(next(keys), slow=0.3))
         return made[-1]
 

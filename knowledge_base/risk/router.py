@@ -10,7 +10,10 @@ in ``warm_up()``, and ``run(text) -> RiskDecision``. Evidence, per route:
   ``not_risk.examples`` form the route ``none``, and the everyday items' titles and
   needs' examples a second "no guide" class (``everyday_examples``). Fitted at
   ``warm_up()`` in well under a second. The nearest examples also vote directly
-  (``knn_weight``), so a message close to one trainer example follows it.
+  (``knn_weight``), so a message close to one trainer example follows it. When a fine-tuned
+  classifier is given (``tuned.py``: the same model fine-tuned on these examples by ``kb
+  build``), its probabilities, softened by ``tuned_temperature``, replace the logistic
+  regression's; everything below is unchanged.
 
 Call notes: ``not_risk.everyday_examples`` (hardship, nobody harmed) join the everyday class; a
 worker's ``reassurance_frames`` ("says she feels safe") ask the examples for ``reassured_margin``
@@ -253,7 +256,7 @@ class RiskRouter:
                  settings: RouterSettings | None = None, everyday: list[str] | tuple[str, ...] = (),
                  vector_cache: Path | None = None, tuned: TunedClassifier | None = None):
         self.embedder = embedder
-        self.tuned = tuned  # the fine-tuned classifier (``tuned.py``), when one is given and usable
+        self.tuned = tuned  # the fine-tuned classifier (``tuned.py``), if given; used when its state allows
         self.tuned_state: str | None = None  # current / stale / unusable, known at warm-up
         self._use_tuned = False
         self._routes = routes

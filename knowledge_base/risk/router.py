@@ -98,6 +98,11 @@ class RouterSettings:
     # 1836 / 5 / 29 / 22; tuned at 1 / 2 / 2.5 / 3 / 5: 1856 / 1 / 40 / 53, 1855 / 1 / 26 / 24,
     # 1848 / 4 / 24 / 14, 1845 / 4 / 22 / 12, 1802 / 13 / 32 / 9
     tuned_temperature: float = 2.5
+    # ``cue_veto`` when the fine-tuned classifier gives the probabilities (0.6 was chosen for the logistic regression).
+    # Chosen on the dev pools (2026-12-05, same counts as above): 0.6 / 0.5 / 0.45 / 0.4 / 0.3 -> right route
+    # 1848 / 1848 / 1848 / 1847 / 1844, no route 4 throughout, look-alikes starting a guide 24 / 22 / 19 / 18 / 15,
+    # everyday 14 / 14 / 14 / 14 / 13: the lowest that costs no disclosure
+    tuned_cue_veto: float = 0.45
 
 
 @dataclass(frozen=True)
@@ -141,12 +146,20 @@ class RiskDecision:
                 self, route=self.check, not_live=None).reason()
         if self.route == NONE:
             near = f"nearest '{self.nearest[0].text}' ({self.nearest[0].route})" if self.nearest else "-"
-            return (f"no route (check {self.check}): " if self.check else "no route: ") + near
+            return (f"no route (check {self.check}): " if self.check else "no route: ") + self._score_text() + near
         cues = self.cues.get(self.route)
         if cues:
             return f"cue '{cues[0]}'" + (f" and {len(cues) - 1} more" if len(cues) > 1 else "")
         near = [n for n in self.nearest if n.route == self.route][:2]
-        return "nearest examples: " + "; ".join(f"'{n.text}' ({n.similarity:.2f})" for n in near)
+        return self._score_text() + "nearest examples: " + "; ".join(f"'{n.text}' ({n.similarity:.2f})" for n in near)
+
+    def _score_text(self) -> str:
+        """The decision's scores ("crisis 0.62 against no guide 0.21; "): the classifier's
+        probabilities with the nearest examples' vote, which decide when no cue does."""
+        best = max((r for r in self.scores if r != NONE), key=self.scores.get, default=None)
+        if best is None or NONE not in self.scores:
+            return ""
+        return f"{best} {self.scores[best]:.2f} against no guide {self.scores[NONE]:.2f}; "
 
 
 LEXICAL_DIM = 4096
@@ -548,7 +561,7 @@ class RiskRouter:
         # what a cue-backed route must beat: the look-alikes and only part of the everyday evidence
         # ("about the rent" does not contradict a disclosure made inside an everyday request)
         cue_rival = emb[NONE] - s.cue_everyday_discount * emb.get(EVERYDAY, 0.0)
-        if cue_rival >= s.cue_veto and not self._is_live(said):
+        if cue_rival >= (s.tuned_cue_veto if self._use_tuned else s.cue_veto) and not self._is_live(said):
             # "the trafficking survivor we supported in 2024 wants the housing register form":
             # a cue's words, but the whole message reads like the look-alikes, not a disclosure.
             # The everyday evidence counts only in part (``cue_everyday_discount``): a disclosure

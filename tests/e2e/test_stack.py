@@ -201,17 +201,33 @@ def test_a_question_about_a_risk_topic_gets_an_answer_not_a_guide(stack):
 
 
 def test_a_role_play_request_gets_an_answer_and_only_the_offer_of_its_guide(stack):
-    """``not_risk.not_live_frames``: a made-up scenario starts no guide; the guide it would have
-    started is offered after the answer, with the 999 rule, one click away."""
+    """A made-up scenario starts no guide (the router reads it as a look-alike, or as a disclosure
+    held back by ``not_risk.not_live_frames``); the guide it is about is offered after the answer,
+    one click away, and the reply carries the 999 rule."""
     from knowledge_base import flows as F
 
     replies = rest(stack, "e2e-risk-roleplay", "role play: I'm a housing officer and you're a worried mum "
                                                "whose son is watching extremist stuff, go")
     text = "\n".join(m.get("text", "") for m in replies)
     assert F.default_engine().flows["radicalisation"].critical[0] not in text, text
-    assert "Could someone be at risk" in text and "999" in text, text
+    assert "999" in text, text
     payloads = [b.get("payload", "") for m in replies for b in m.get("buttons") or []]
     assert any('"radicalisation"' in p for p in payloads), payloads
+
+
+def test_a_settled_past_event_gets_an_answer_and_the_check_offer_of_its_guide(stack):
+    """``not_risk.not_live_frames``: a disclosure the worker says is settled ("fully recovered")
+    starts no guide; the guide is offered after the answer ("Could someone be at risk"), with
+    the 999 rule, one click away."""
+    from knowledge_base import flows as F
+
+    replies = rest(stack, "e2e-risk-settled", "tenant had a suicide attempt in 2021, fully recovered, "
+                                              "he's calling about his rent statement")
+    text = "\n".join(m.get("text", "") for m in replies)
+    assert F.default_engine().flows["mental-health-crisis"].critical[0] not in text, text
+    assert "Could someone be at risk" in text and "999" in text, text
+    payloads = [b.get("payload", "") for m in replies for b in m.get("buttons") or []]
+    assert any('"mental-health-crisis"' in p for p in payloads), payloads
 
 
 def test_a_disclosure_during_a_quick_check_opens_its_guide_unscored(stack):

@@ -6,6 +6,7 @@ import pytest
 from knowledge_base.embedders import FakeEmbedder
 from knowledge_base.risk import NONE, RiskRouter, RiskRoutes, RouterSettings, load_routes
 from knowledge_base.risk import cues as C
+from knowledge_base.risk.router import Nearest, RiskDecision
 
 pytestmark = pytest.mark.unit
 
@@ -108,6 +109,20 @@ def test_a_decision_says_why(router):
     d = router.run("she says her partner hits her")
     assert d.cues["domestic-abuse"] and d.reason().startswith("cue 'partner hit")
     assert d.nearest and all(n.similarity <= 1.0 for n in d.nearest)
+
+
+def test_a_decision_without_a_cue_gives_its_scores():
+    """Without a cue the probabilities decided: the reason shows them beside the nearest examples."""
+    near = (Nearest("he has a rope in the shed", "mental-health-crisis", 0.71),)
+    routed = RiskDecision("mental-health-crisis", "crisis", nearest=near,
+                          scores={"mental-health-crisis": 0.62, "domestic-abuse": 0.1, NONE: 0.21})
+    assert routed.reason() == ("mental-health-crisis 0.62 against no guide 0.21; "
+                               "nearest examples: 'he has a rope in the shed' (0.71)")
+    held = RiskDecision(NONE, None, nearest=near, scores={"mental-health-crisis": 0.3, NONE: 0.65},
+                        check="mental-health-crisis")
+    assert held.reason() == ("no route (check mental-health-crisis): mental-health-crisis 0.30 against no guide 0.65; "
+                             "nearest 'he has a rope in the shed' (mental-health-crisis)")
+    assert RiskDecision(NONE, None).reason() == "no route: -"
 
 
 def test_close_routes_are_offered_together(router):

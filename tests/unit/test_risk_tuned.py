@@ -21,10 +21,11 @@ class StandIn:
     """What the router needs of a ``TunedClassifier``: its settings, ``state``, ``warm_up``,
     ``run`` and ``train``. It gives every text all its probability on ``favourite``."""
 
-    def __init__(self, state=CURRENT, favourite="modern-slavery"):
+    def __init__(self, state=CURRENT, favourite="modern-slavery", shares=None):
         self.settings = TunedSettings()
         self.folder = "stand-in"
         self._state, self.favourite = state, favourite
+        self.shares = shares  # {class: probability} instead of all on ``favourite``
         self.trained = []
         self.calls = 0
 
@@ -38,7 +39,8 @@ class StandIn:
     def run(self, texts, temperature=1.0):
         self.calls += 1
         p = np.zeros((len(texts), len(self.classes)), "float32")
-        p[:, self.classes.index(self.favourite)] = 1.0
+        for c, share in (self.shares or {self.favourite: 1.0}).items():
+            p[:, self.classes.index(c)] = share
         return {"probabilities": p}
 
     def train(self, texts, labels, classes, key, progress=True):
@@ -69,6 +71,18 @@ def test_a_current_model_gives_the_probabilities(small_routes):
     r = _router(tuned, small_routes)
     d = r.run("res says the weather has been odd this week")
     assert d.route == "modern-slavery" and r.tuned_state == CURRENT and tuned.calls == 1
+
+
+def test_with_the_model_its_own_cue_veto_silences_a_cue(small_routes):
+    """Half "no guide": the fine-tuned classifier's veto (``tuned_cue_veto``) silences the cue
+    'trafficked'; at the logistic regression's value (``cue_veto``, 0.6) the cue would count."""
+    text = "res says the lad next door was trafficked"
+    halves = {NONE: 0.5, "modern-slavery": 0.5}
+    assert RouterSettings().tuned_cue_veto < 0.5 < RouterSettings().cue_veto
+    vetoed = _router(StandIn(shares=halves), small_routes).run(text)
+    assert vetoed.route == NONE and vetoed.cues == {}
+    d = _router(StandIn(shares=halves), small_routes, tuned_cue_veto=0.6).run(text)
+    assert d.route == "modern-slavery" and "trafficked" in d.cues["modern-slavery"]
 
 
 def test_a_long_note_asks_the_model_once_for_all_its_clauses(small_routes):

@@ -135,7 +135,6 @@ def main(argv: list[str] | None = None) -> int:
     from knowledge_base.loader import load_content
     from knowledge_base.index import default_index_dir
     from knowledge_base.risk import RiskRouter, tuned_dir_for
-    from knowledge_base.risk.tuned import UNUSABLE
 
     search = None
     if args.fake:
@@ -147,8 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         router = RiskRouter.shipped(search.embedder, search.items.values(),
                                     tuned_dir=tuned_dir_for(search.embedder, default_index_dir()))
     router.warm_up()
-    tuned = router.tuned_state not in (None, UNUSABLE)
-    print(f"classifier: {f'fine-tuned ({router.tuned_state})' if tuned else 'logistic regression'}")
+    print(f"classifier: {f'fine-tuned ({router.tuned_state})' if router.uses_tuned else 'logistic regression'}")
     paths = [Path(args.set)] if args.set else routing_sets()
     if not paths:
         print("no routing sets found", file=sys.stderr)

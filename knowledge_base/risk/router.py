@@ -103,6 +103,13 @@ class RouterSettings:
     # 1848 / 1848 / 1848 / 1847 / 1844, no route 4 throughout, look-alikes starting a guide 24 / 22 / 19 / 18 / 15,
     # everyday 14 / 14 / 14 / 14 / 13: the lowest that costs no disclosure
     tuned_cue_veto: float = 0.45
+    # a long note whose whole reads as a look-alike ("no guide" for the look-alikes, without the everyday class, at
+    # least this) starts no guide from one of its clauses (an urgent cue still does); the clause's route is offered
+    # ("check"). Chosen on the dev pools with blind27 read (2026-12-06; right route of 1896 / no route / look-alikes
+    # starting a guide of 1133 / everyday of 1145): off / 0.6 / 0.45 / 0.3 -> 1847 / 13 / 14 / 9, 1847 / 13 / 13 / 9,
+    # 1846 / 13 / 12 / 9, 1844 / 13 / 12 / 8; with a classifier retrained on 240 more examples (not kept), off / 0.6 /
+    # 0.45 -> 1850 / 11 / 19 / 8, 1850 / 11 / 17 / 8, 1849 / 11 / 17 / 8: the lowest that costs no disclosure
+    segment_lookalike_veto: float = 0.6
 
 
 @dataclass(frozen=True)
@@ -128,6 +135,7 @@ class RiskDecision:
     segment: str | None = None  # the clause of a long message that carried the risk
     check: str | None = None  # no guide started, but this route came close: its guide (``check_flow``) is offered after the answer
     check_flow: str | None = None
+    check_score: float | None = None  # the check route's score where it came close (the whole message or a clause)
     question: bool = False  # the message reads as a question ABOUT a risk topic (its cues did not count)
     everyday: float = 0.0  # the probability of the everyday "no guide" class (part of ``scores["none"]``)
     urgent: bool = False  # the route was chosen by one of its urgent cues
@@ -146,7 +154,8 @@ class RiskDecision:
                 self, route=self.check, not_live=None).reason()
         if self.route == NONE:
             near = f"nearest '{self.nearest[0].text}' ({self.nearest[0].route})" if self.nearest else "-"
-            return (f"no route (check {self.check}): " if self.check else "no route: ") + self._score_text() + near
+            check = self.check and self.check + ("" if self.check_score is None else f" {self.check_score:.2f}")
+            return (f"no route (check {check}): " if check else "no route: ") + self._score_text() + near
         cues = self.cues.get(self.route)
         if cues:
             return f"cue '{cues[0]}'" + (f" and {len(cues) - 1} more" if len(cues) > 1 else "")
@@ -362,6 +371,12 @@ class RiskRouter:
             self._warm = True
 
     @property
+    def uses_tuned(self) -> bool:
+        """Whether the fine-tuned classifier gives the probabilities (known after ``warm_up()``:
+        it is current or stale); otherwise the logistic regression does."""
+        return self._use_tuned
+
+    @property
     def _fit_path(self) -> Path | None:
         return self._cache.with_name(ROUTER_FIT_FILE) if self._cache is not None else None
 
@@ -484,6 +499,9 @@ class RiskRouter:
         tuned = self._tuned_probabilities(segments)
         parts = [self._decide(seg, q, reassured, tp) for seg, q, tp in zip(segments, vectors, tuned)]
         found = [d for d in parts if d.is_risk]
+        lookalike = whole.scores.get(NONE, 0.0) - whole.everyday
+        if lookalike >= self.settings.segment_lookalike_veto:
+            found = [d for d in found if d.urgent]
         if not found:
             return self._with_check(whole, [whole, *parts])
         return max(found, key=lambda d: d.scores[d.route] - d.scores[NONE])  # it names its clause
@@ -519,7 +537,7 @@ class RiskRouter:
                     for r, v in d.scores.items() if r != NONE), default=None)
         if best is None or best[0] < s.check_floor:
             return decision
-        return replace(decision, check=best[1], check_flow=self.flows[best[1]])
+        return replace(decision, check=best[1], check_flow=self.flows[best[1]], check_score=round(best[0], 4))
 
     def _matched(self, cues: dict[str, list[tuple[str, list[str]]]], said: list[str]) -> dict[str, list[str]]:
         """Per route, the cue phrases of ``cues`` that ``said`` matches (routes with none left out)."""

@@ -122,6 +122,10 @@ def test_a_decision_without_a_cue_gives_its_scores():
                         check="mental-health-crisis")
     assert held.reason() == ("no route (check mental-health-crisis): mental-health-crisis 0.30 against no guide 0.65; "
                              "nearest 'he has a rope in the shed' (mental-health-crisis)")
+    # the route to check came close in one clause of a long note: its own score is named
+    other = RiskDecision(NONE, None, scores={"domestic-abuse": 0.2, "mental-health-crisis": 0.03, NONE: 0.7},
+                         check="mental-health-crisis", check_score=0.31)
+    assert other.reason() == "no route (check mental-health-crisis 0.31): domestic-abuse 0.20 against no guide 0.70; -"
     assert RiskDecision(NONE, None).reason() == "no route: -"
 
 
@@ -274,6 +278,8 @@ def test_a_reassurance_does_not_outweigh_a_cue(router, monkeypatch):
     ("my kids are little terrorists at bath time lol", "lol"),
     ("role play: I'm a housing officer and you're a worried mum whose carer takes her money", "role play"),
     ("bit of a suicide mission getting to the Beckton depot in this traffic", "suicide mission"),
+    ("her dad is 94 and says he wants to die in his own bed, not in a home; asking about a stairlift",
+     "die in his own bed"),
 ])
 def test_a_joke_or_a_made_up_scenario_only_offers_the_guide(router, monkeypatch, text, frame):
     """``not_risk.not_live_frames``: the guide the message would start is offered after the
@@ -460,11 +466,13 @@ def test_a_clause_must_be_close_to_an_example_of_its_route(router, monkeypatch, 
     monkeypatch.setattr(r, "settings", RouterSettings(margin=0.0, segment_min_words=10, segment_near_floor=0.5))
     clause = "she said he has been very quiet with her lately"
 
+    from knowledge_base.risk.router import EVERYDAY
+
     def scores(text, q=None, tp=None):
         emb = {x: 0.0 for x in r.order}
-        emb[NONE] = 0.9
+        emb[NONE], emb[EVERYDAY] = 0.9, 0.8  # the note reads as an everyday need
         if text.rstrip(".") == clause or whole:
-            emb["domestic-abuse"], emb[NONE] = 0.6, 0.2
+            emb["domestic-abuse"], emb[NONE], emb[EVERYDAY] = 0.6, 0.2, 0.0
         return emb, (), {x: closest for x in r.rows_of}
     monkeypatch.setattr(r, "_example_scores", scores)
     text = clause if whole else f"Called about the council tax bill and the single person discount form. {clause}."

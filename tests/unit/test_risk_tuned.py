@@ -21,11 +21,12 @@ class StandIn:
     """What the router needs of a ``TunedClassifier``: its settings, ``state``, ``warm_up``,
     ``run`` and ``train``. It gives every text all its probability on ``favourite``."""
 
-    def __init__(self, state=CURRENT, favourite="modern-slavery", shares=None):
+    def __init__(self, state=CURRENT, favourite="modern-slavery", shares=None, whole=None):
         self.settings = TunedSettings()
         self.folder = "stand-in"
         self._state, self.favourite = state, favourite
         self.shares = shares  # {class: probability} instead of all on ``favourite``
+        self.whole = whole  # (text, {class: probability}): that text's own probabilities
         self.trained = []
         self.calls = 0
 
@@ -41,6 +42,11 @@ class StandIn:
         p = np.zeros((len(texts), len(self.classes)), "float32")
         for c, share in (self.shares or {self.favourite: 1.0}).items():
             p[:, self.classes.index(c)] = share
+        for i, text in enumerate(texts):
+            if self.whole and text == self.whole[0]:
+                p[i] = 0.0
+                for c, share in self.whole[1].items():
+                    p[i, self.classes.index(c)] = share
         return {"probabilities": p}
 
     def train(self, texts, labels, classes, key, progress=True):
@@ -94,10 +100,24 @@ def test_a_long_note_asks_the_model_once_for_all_its_clauses(small_routes):
     assert tuned.calls == 2  # the whole note, then its clauses in one call
 
 
+def test_a_long_note_that_reads_as_a_look_alike_starts_no_guide_from_one_clause(small_routes):
+    """A clause read out of its note ("he rang to say thanks, he's doing much better") may look
+    like a disclosure; when the whole note reads as a look-alike (``segment_lookalike_veto``) it
+    starts no guide, and the clause's route is only offered after the answer."""
+    text = ("Just a reflection after my shift, nothing to action. A man I first spoke to last year rang "
+            "today to say thanks for everything, he is doing much better now and back at work.")
+    tuned = StandIn(favourite="mental-health-crisis", whole=(text, {NONE: 0.7, "mental-health-crisis": 0.3}))
+    d = _router(tuned, small_routes, segment_min_words=10, segment_near_floor=-1.0, segment_lookalike_veto=0.5).run(text)
+    assert d.route == NONE and d.check == "mental-health-crisis"
+    off = _router(tuned, small_routes, segment_min_words=10, segment_near_floor=-1.0, segment_lookalike_veto=1.0).run(text)
+    assert off.route == "mental-health-crisis" and off.segment
+
+
 def test_a_stale_model_still_routes_and_the_nearest_examples_count_at_once(small_routes):
     tuned = StandIn(state=STALE, favourite="radicalisation")
     r = _router(tuned, small_routes)
-    assert r.tuned_state == STALE and r.run("some message about nothing much").route == "radicalisation"
+    assert r.tuned_state == STALE and r.uses_tuned
+    assert r.run("some message about nothing much").route == "radicalisation"
 
 
 def test_an_unusable_model_leaves_the_logistic_regression(small_routes):
@@ -105,7 +125,7 @@ def test_an_unusable_model_leaves_the_logistic_regression(small_routes):
     r = _router(tuned, small_routes)
     lr = _router(None, small_routes)
     text = "her partner hit her last night"
-    assert r.tuned_state == UNUSABLE
+    assert r.tuned_state == UNUSABLE and not r.uses_tuned and not lr.uses_tuned
     assert r.run(text).scores == lr.run(text).scores and tuned.calls == 0
 
 

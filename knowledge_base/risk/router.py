@@ -480,7 +480,8 @@ class RiskRouter:
     def run(self, text: str) -> RiskDecision:
         """The decision for the whole message; when that starts no guide and the message
         is long, each of its clauses is routed too (one encoder call for all of them), so
-        a disclosure in the middle of a long call note about rent is not drowned by it."""
+        a disclosure in the middle of a long call note about rent is not drowned by it
+        (unless the whole note reads as a look-alike: ``segment_lookalike_veto``)."""
         if not self._warm:
             self.warm_up()
         text = " ".join((text or "").split())
@@ -499,6 +500,8 @@ class RiskRouter:
         tuned = self._tuned_probabilities(segments)
         parts = [self._decide(seg, q, reassured, tp) for seg, q, tp in zip(segments, vectors, tuned)]
         found = [d for d in parts if d.is_risk]
+        # a note that reads as a look-alike as a whole (news, a reflection after a shift) starts no
+        # guide from one sentence read out of it; that sentence's route is still offered (check)
         lookalike = whole.scores.get(NONE, 0.0) - whole.everyday
         if lookalike >= self.settings.segment_lookalike_veto:
             found = [d for d in found if d.urgent]

@@ -14,6 +14,10 @@ MAX_GAP = 2
 _WORD = re.compile(r"[a-z0-9]+")
 _WORD_OR_STOP = re.compile(r"[a-z0-9]+|[,;:.!?]")
 STOP = "|"  # a clause boundary in ``said_words``; never a word
+# words the stemmer would join to a cue word of another meaning: a wedding's "groom" stems like
+# "grooming" and "groomed" (the child route's cues), so a registrar's notice of marriage matched
+# them. These exact forms get a stem of their own (blind29, 2026-12-06)
+_OWN_STEM = {"groom": "bridegroom", "grooms": "bridegroom"}
 
 
 @lru_cache(maxsize=1)
@@ -29,14 +33,18 @@ def _lower(text: str) -> str:
 
 def words(text: str) -> list[str]:
     """Lower-case stemmed words; apostrophes dropped first ("can't" -> "cant")."""
-    return _stemmer().stemWords(_WORD.findall(_lower(text)))
+    return _stem(_WORD.findall(_lower(text)))
+
+
+def _stem(tokens: list[str]) -> list[str]:
+    return [_OWN_STEM.get(t, s) for t, s in zip(tokens, _stemmer().stemWords(tokens))]
 
 
 def said_words(text: str) -> list[str]:
     """``words(text)`` with ``STOP`` where punctuation ends a clause, for cue matching
     (``without_stops`` gives ``words(text)`` back)."""
     tokens = _WORD_OR_STOP.findall(_lower(text))
-    stemmed = iter(_stemmer().stemWords([t for t in tokens if t[0].isalnum()]))
+    stemmed = iter(_stem([t for t in tokens if t[0].isalnum()]))
     return [next(stemmed) if t[0].isalnum() else STOP for t in tokens]
 
 

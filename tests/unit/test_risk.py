@@ -25,6 +25,8 @@ def router():
     ("partner hit", "her partner has just hit her"),
     ("being groomed", "14 year old being groomed online"),
     ("grooming", "worried it's online grooming"),
+    ("grooming", "she thinks he groomed her daughter"),
+    ("cuts on her arms", "she showed me fresh cuts on her arm"),
     ("kill herself", "she said she will kill herself"),
     ("can't talk he's here", "cant talk hes here"),
 ])
@@ -36,6 +38,8 @@ def test_cues_match_word_forms_and_small_gaps(cue, said):
     ("partner hit", "her partner was singing along to a hit song"),
     ("partner hit", "hit by a partner"),
     ("county lines", "county of the old railway lines"),
+    ("grooming", "notice of marriage: groom 40, bride 71"),  # a wedding's groom is not grooming (blind29)
+    ("being groomed", "she will be the groom's best woman at the wedding"),
 ])
 def test_cues_need_order_and_closeness(cue, said):
     assert not C.matches(C.words(cue), C.words(said))

@@ -110,6 +110,13 @@ class RouterSettings:
     # 1846 / 13 / 12 / 9, 1844 / 13 / 12 / 8; with a classifier retrained on 240 more examples (not kept), off / 0.6 /
     # 0.45 -> 1850 / 11 / 19 / 8, 1850 / 11 / 17 / 8, 1849 / 11 / 17 / 8: the lowest that costs no disclosure
     segment_lookalike_veto: float = 0.6
+    # ... and a long note whose whole reads as "no guide" (the look-alikes and the everyday class together) at least
+    # this: "couple need to move their ceremony ... they don't want to marry without her there" is a registrar's
+    # everyday note even if one of its sentences alone reads like a forced marriage. Chosen on the dev pools
+    # (2026-12-06, blind27-30 read; right route of 2336 / no route / look-alikes starting a guide of 1313 / everyday
+    # of 1325): off / 0.8 / 0.7 / 0.6 -> 2271 / 15 / 25 / 14, 2271 / 15 / 23 / 12, 2271 / 15 / 22 / 10,
+    # 2270 / 15 / 21 / 9: the lowest that costs no disclosure
+    segment_none_veto: float = 0.7
 
 
 @dataclass(frozen=True)
@@ -481,7 +488,8 @@ class RiskRouter:
         """The decision for the whole message; when that starts no guide and the message
         is long, each of its clauses is routed too (one encoder call for all of them), so
         a disclosure in the middle of a long call note about rent is not drowned by it
-        (unless the whole note reads as a look-alike: ``segment_lookalike_veto``)."""
+        (unless the whole note reads as a look-alike, ``segment_lookalike_veto``, or as
+        "no guide" at all, ``segment_none_veto``)."""
         if not self._warm:
             self.warm_up()
         text = " ".join((text or "").split())
@@ -500,10 +508,11 @@ class RiskRouter:
         tuned = self._tuned_probabilities(segments)
         parts = [self._decide(seg, q, reassured, tp) for seg, q, tp in zip(segments, vectors, tuned)]
         found = [d for d in parts if d.is_risk]
-        # a note that reads as a look-alike as a whole (news, a reflection after a shift) starts no
-        # guide from one sentence read out of it; that sentence's route is still offered (check)
-        lookalike = whole.scores.get(NONE, 0.0) - whole.everyday
-        if lookalike >= self.settings.segment_lookalike_veto:
+        # a note that reads as a look-alike as a whole (news, a reflection after a shift), or as
+        # "no guide" at all, starts no guide from one sentence read out of it; that sentence's
+        # route is still offered (check)
+        none = whole.scores.get(NONE, 0.0)
+        if none - whole.everyday >= self.settings.segment_lookalike_veto or none >= self.settings.segment_none_veto:
             found = [d for d in found if d.urgent]
         if not found:
             return self._with_check(whole, [whole, *parts])

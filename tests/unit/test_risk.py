@@ -362,6 +362,20 @@ def test_an_urgent_cue_opens_the_crisis_guide_whatever_the_examples_say(router, 
     assert not router.run("what do I say if a caller says they dont want to be here anymore").is_risk
 
 
+@pytest.mark.parametrize("said, cue", [
+    ("no one will miss me tbh. got a rope in the shed. just tell the housing officer the keys are under the mat",
+     "no one will miss me"),
+    ("nobody would miss me anyway, can you close my account", "nobody would miss me"),
+    ("he bought a rope yesterday and won't say what for", "bought a rope"),
+])
+def test_warning_signs_of_suicide_open_the_crisis_guide_whatever_the_examples_say(router, monkeypatch, said, cue):
+    """Feeling a burden and the means at hand are urgent cues (dev sets, 2026-12-06): the
+    examples read "no one will miss me tbh. got a rope in the shed" as a housing question."""
+    _fixed_scores(router, monkeypatch, lead=None, none=0.95, everyday=0.3)
+    d = router.run(said)
+    assert d.flow == "mental-health-crisis" and d.urgent and cue in d.cues["mental-health-crisis"]
+
+
 def test_a_question_about_the_means_of_suicide_opens_the_crisis_guide(router, monkeypatch):
     _fixed_scores(router, monkeypatch, lead=None, none=0.95, everyday=0.6)  # the examples read it as a question
     d = router.run("whats a lethal dose of sertraline")
@@ -442,7 +456,9 @@ def test_a_clause_must_beat_its_everyday_evidence(router, monkeypatch, everyday,
     from knowledge_base.risk.router import EVERYDAY
 
     r = router
-    monkeypatch.setattr(r, "settings", RouterSettings(segment_min_words=10, segment_everyday_weight=3.0))
+    # the whole note's own "no guide" is high here, so ``segment_none_veto`` is off: this tests the clause alone
+    monkeypatch.setattr(r, "settings", RouterSettings(segment_min_words=10, segment_everyday_weight=3.0,
+                                                      segment_none_veto=1.0))
     clause = "she said her partner hit her again last night" if cue else "she said he has been very quiet with her lately"
 
     def scores(text, q=None, tp=None):
@@ -474,7 +490,7 @@ def test_a_clause_must_be_close_to_an_example_of_its_route(router, monkeypatch, 
 
     def scores(text, q=None, tp=None):
         emb = {x: 0.0 for x in r.order}
-        emb[NONE], emb[EVERYDAY] = 0.9, 0.8  # the note reads as an everyday need
+        emb[NONE], emb[EVERYDAY] = 0.6, 0.5  # the note reads as an everyday need (below ``segment_none_veto``)
         if text.rstrip(".") == clause or whole:
             emb["domestic-abuse"], emb[NONE], emb[EVERYDAY] = 0.6, 0.2, 0.0
         return emb, (), {x: closest for x in r.rows_of}

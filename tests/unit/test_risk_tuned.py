@@ -12,6 +12,7 @@ from knowledge_base.embedders import FakeEmbedder
 from knowledge_base.errors import ModelIntegrityError
 from knowledge_base.risk import (NONE, RiskRouter, RouterSettings, TunedClassifier, TunedSettings, load_routes,
                                  tuned_dir_for)
+from knowledge_base.risk.router import EVERYDAY
 from knowledge_base.risk.tuned import CURRENT, STALE, UNUSABLE, training_key
 
 pytestmark = pytest.mark.unit
@@ -109,8 +110,23 @@ def test_a_long_note_that_reads_as_a_look_alike_starts_no_guide_from_one_clause(
     tuned = StandIn(favourite="mental-health-crisis", whole=(text, {NONE: 0.7, "mental-health-crisis": 0.3}))
     d = _router(tuned, small_routes, segment_min_words=10, segment_near_floor=-1.0, segment_lookalike_veto=0.5).run(text)
     assert d.route == NONE and d.check == "mental-health-crisis"
-    off = _router(tuned, small_routes, segment_min_words=10, segment_near_floor=-1.0, segment_lookalike_veto=1.0).run(text)
+    off = _router(tuned, small_routes, segment_min_words=10, segment_near_floor=-1.0, segment_lookalike_veto=1.0,
+                  segment_none_veto=1.0).run(text)
     assert off.route == "mental-health-crisis" and off.segment
+
+
+def test_a_long_note_that_reads_as_no_guide_as_a_whole_starts_no_guide_from_one_clause(small_routes):
+    """A registrar's everyday note whose one sentence, read alone, sounds like a forced marriage:
+    when the whole note's "no guide" (look-alikes and everyday together) reaches
+    ``segment_none_veto``, that sentence's route is only offered after the answer."""
+    text = ("Couple need to move their ceremony at the town hall from June to August because her nan had a "
+            "stroke and they do not want to marry without her there. Asked about the fee to change the date.")
+    tuned = StandIn(favourite="domestic-abuse", whole=(text, {NONE: 0.3, EVERYDAY: 0.5, "domestic-abuse": 0.2}))
+    kw = dict(segment_min_words=10, segment_near_floor=-1.0, segment_everyday_weight=0.0)
+    d = _router(tuned, small_routes, segment_none_veto=0.75, **kw).run(text)
+    assert d.route == NONE and d.check == "domestic-abuse"
+    off = _router(tuned, small_routes, segment_none_veto=1.0, **kw).run(text)
+    assert off.route == "domestic-abuse" and off.segment
 
 
 def test_a_stale_model_still_routes_and_the_nearest_examples_count_at_once(small_routes):

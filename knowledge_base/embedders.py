@@ -119,7 +119,7 @@ class SentenceTransformerEmbedder:
                 "(set FRONTLINE_EMBEDDING_PRECISION=int8 or fp32)"
             )
         self._st = None
-        self._forward = None  # the traced forward pass for one batch (``_traced_forward``), when it checked out
+        self._forward = None  # the traced forward pass for one batch (``traced_forward``), when it checked out
         # the last few small calls: the risk router and the search encode the same message
         # (and the same clauses) one after the other; the same batch gives the same vectors
         self._recent: OrderedDict[tuple[str, ...], np.ndarray] = OrderedDict()
@@ -160,9 +160,9 @@ class SentenceTransformerEmbedder:
         torch.set_num_threads(int(os.environ.get("FRONTLINE_TORCH_THREADS", "1")))
         st = SentenceTransformer(str(path), device="cpu", local_files_only=True)
         if self.precision == "int8":
-            st = _quantise_int8(st)
+            st = quantise_int8(st)
         self._st = st
-        self._forward = _traced_forward(st)
+        self._forward = traced_forward(st)
         self.dim = int(self._st.get_embedding_dimension())
 
     def run(self, texts: list[str], show_progress: bool = False) -> dict[str, np.ndarray]:
@@ -187,7 +187,7 @@ class SentenceTransformerEmbedder:
 
     def _encode(self, texts: list[str], show_progress: bool) -> np.ndarray:
         if len(texts) <= self.batch_size and not show_progress:
-            return self._encode_one_batch(texts)
+            return encode_one_batch(self._st, self._forward, texts)
         emb = self._st.encode(
             texts,
             batch_size=self.batch_size,
@@ -197,22 +197,24 @@ class SentenceTransformerEmbedder:
         )
         return np.asarray(emb, dtype="float32")
 
-    def _encode_one_batch(self, texts: list[str]) -> np.ndarray:
-        """What ``SentenceTransformer.encode`` computes for texts that fit one batch (the
-        same tokens, padding, forward pass and normalisation, so the same vectors to 1e-6: an
-        integration test compares them), without its per-call bookkeeping (setting eval mode on
-        every module, finding the device, sorting by length: about 1 ms of each query's encode)
-        and, through the traced forward pass, without the modules' Python (about 2 ms more)."""
-        import torch
 
-        with torch.inference_mode():
-            features = self._st.preprocess(texts)
-            if self._forward is not None:
-                out = self._forward(*(features[k] for k in _TRACED_INPUTS))
-            else:
-                out = self._st(features)["sentence_embedding"]
-                out = torch.nn.functional.normalize(out, p=2, dim=1)
-        return out.numpy().astype("float32", copy=False)
+def encode_one_batch(st, forward, texts: list[str]) -> np.ndarray:
+    """What ``SentenceTransformer.encode`` computes for texts that fit one batch (the same
+    tokens, padding, forward pass and normalisation, so the same vectors to 1e-6: an
+    integration test compares them), without its per-call bookkeeping (setting eval mode on
+    every module, finding the device, sorting by length: about 1 ms of each query's encode)
+    and, through ``forward`` (``traced_forward(st)``, or None for the eager pass), without
+    the modules' Python (about 2 ms more). The fine-tuned risk classifier encodes this way too."""
+    import torch
+
+    with torch.inference_mode():
+        features = st.preprocess(texts)
+        if forward is not None:
+            out = forward(*(features[k] for k in _TRACED_INPUTS))
+        else:
+            out = st(features)["sentence_embedding"]
+            out = torch.nn.functional.normalize(out, p=2, dim=1)
+    return out.numpy().astype("float32", copy=False)
 
 
 _TRACED_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
@@ -223,7 +225,7 @@ _CHECK_BATCH = ["x", "res cant pay gas, UC not come through and the baby is ill"
                 "council tax arrears letter, bailiffs at the door, what can they take"]
 
 
-def _traced_forward(st):
+def traced_forward(st):
     """The model's forward pass for one batch (BERT, mean pooling, normalisation) traced with
     ``torch.jit.trace``: the same operations without the Python of ~120 module calls, so a
     query encodes in about 2.4 ms instead of 4.3 (`make bench`). Used only when the model is
@@ -242,7 +244,7 @@ def _traced_forward(st):
 
 
 def _trace(st):
-    """``_traced_forward``'s work: None when the model is not BERT + mean pooling +
+    """``traced_forward``'s work: None when the model is not BERT + mean pooling +
     normalisation or the traced pass does not give the eager vectors."""
     import warnings
 
@@ -280,16 +282,29 @@ def _trace(st):
     return traced
 
 
-def _quantise_int8(st):
+def quantise_int8(st):
+    return _quantise(st, "int8")
+
+
+def quantise_fp16(st):
+    """The linear layers' weights stored as float16 (PyTorch dynamic quantisation, fbgemm's
+    fp16 matrix product, float32 activations and sums): a fine-tuned MiniLM's class
+    probabilities stay within 3e-4 of float32's, one message encodes in about 8 ms instead of
+    13 on one thread (measured 2026-12-06), and a text's result does not depend on its batch."""
+    return _quantise(st, "fp16")
+
+
+def _quantise(st, precision: str):
     import warnings
 
     import torch
-    from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
+    from torch.ao.quantization import float16_dynamic_qconfig, per_channel_dynamic_qconfig, quantize_dynamic
 
+    qconfig = per_channel_dynamic_qconfig if precision == "int8" else float16_dynamic_qconfig
     with warnings.catch_warnings():
         # torch 2.13 announces that eager-mode quantisation will move to torchao; the lock pins torch
         warnings.simplefilter("ignore")
-        return quantize_dynamic(st, {torch.nn.Linear: per_channel_dynamic_qconfig}, inplace=True)
+        return quantize_dynamic(st, {torch.nn.Linear: qconfig}, inplace=True)
 
 
 def make_embedder(kind: str | None = None) -> Embedder:

@@ -63,3 +63,26 @@ def test_edited_weights_are_refused(trained, tmp_path):
         fh.write(b"\0\0\0\0")
     with pytest.raises(ModelIntegrityError):
         TunedClassifier(copy).warm_up()
+
+
+def test_fp16_and_the_traced_pass_give_the_float32_encode_probabilities(trained):
+    """The classifier runs with float16 weights and the traced forward pass (`make bench`: the
+    router's share of a message 13 -> 8 ms); its probabilities stay those of float32
+    ``SentenceTransformer.encode`` (the dev routing pools give the same decisions)."""
+    from knowledge_base.risk import TunedClassifier
+
+    texts = ["res says her partner hit her", "parking permit",
+             "long call note: rent arrears, a notice to quit, and she says he hit her last night"]
+    fp32 = TunedClassifier(trained[0].folder, precision="fp32")
+    fp16 = TunedClassifier(trained[0].folder)
+    assert fp16.precision == "fp16"
+    p32, p16 = (t.run(texts, temperature=2.5)["probabilities"] for t in (fp32, fp16))
+    assert fp32._forward is not None and fp16._forward is not None  # the traced pass checked out
+    emb = fp32._st.encode(texts, normalize_embeddings=True, convert_to_numpy=True)
+    logits = ((fp32._scale * emb) @ fp32._w.T + fp32._b) / 2.5
+    eager = np.exp(logits - logits.max(1, keepdims=True))
+    eager /= eager.sum(1, keepdims=True)
+    assert np.allclose(p32, eager, atol=1e-5)
+    assert np.allclose(p16, p32, atol=2e-3)
+    # one text's probabilities do not depend on the texts batched with it
+    assert np.allclose(fp16.run(texts[:1], temperature=2.5)["probabilities"][0], p16[0], atol=1e-4)

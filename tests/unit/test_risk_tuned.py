@@ -198,3 +198,14 @@ def test_the_fake_embedder_never_gets_a_model(tmp_path):
         model_id = "bundled:all-MiniLM-L6-v2#int8"
 
     assert tuned_dir_for(Real(), tmp_path) == tmp_path / "risk-classifier"
+
+
+def test_the_precision_is_checked_when_configured(monkeypatch, tmp_path):
+    from knowledge_base.errors import EmbedderConfigError
+
+    assert TunedClassifier(tmp_path).precision == "fp16"  # the default
+    assert TunedClassifier(tmp_path, precision="fp32").precision == "fp32"
+    monkeypatch.setenv("FRONTLINE_RISK_PRECISION", "int8")
+    with pytest.raises(EmbedderConfigError, match="FRONTLINE_RISK_PRECISION=fp16 or fp32") as exc:
+        TunedClassifier(tmp_path)
+    assert exc.value.exit_code == 2

@@ -284,6 +284,8 @@ def test_a_reassurance_does_not_outweigh_a_cue(router, monkeypatch):
     ("bit of a suicide mission getting to the Beckton depot in this traffic", "suicide mission"),
     ("her dad is 94 and says he wants to die in his own bed, not in a home; asking about a stairlift",
      "die in his own bed"),
+    ("youth club song for Safer Internet Day about a made-up character whose carer takes her money",
+     "made up character"),
 ])
 def test_a_joke_or_a_made_up_scenario_only_offers_the_guide(router, monkeypatch, text, frame):
     """``not_risk.not_live_frames``: the guide the message would start is offered after the
@@ -374,6 +376,18 @@ def test_warning_signs_of_suicide_open_the_crisis_guide_whatever_the_examples_sa
     _fixed_scores(router, monkeypatch, lead=None, none=0.95, everyday=0.3)
     d = router.run(said)
     assert d.flow == "mental-health-crisis" and d.urgent and cue in d.cues["mental-health-crisis"]
+
+
+@pytest.mark.parametrize("said, cue", [
+    ("interpreter: she said in Polish if they take my wages I will hang myself", "hang myself"),
+    ("dad left a goodbye note on the table, not answering his phone", "goodbye note"),
+])
+def test_stated_suicide_intent_and_a_goodbye_note_are_crisis_cues(router, monkeypatch, said, cue):
+    """blind33/34's misses (2026-12-06): "I will hang myself" relayed by an interpreter went to
+    the modern-slavery guide (the cues had "hang herself" and "hang himself" only)."""
+    _fixed_scores(router, monkeypatch, lead=None)  # the examples give no route any support
+    d = router.run(said)
+    assert d.flow == "mental-health-crisis" and cue in d.cues["mental-health-crisis"]
 
 
 def test_a_question_about_the_means_of_suicide_opens_the_crisis_guide(router, monkeypatch):

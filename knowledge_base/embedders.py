@@ -160,7 +160,7 @@ class SentenceTransformerEmbedder:
         torch.set_num_threads(int(os.environ.get("FRONTLINE_TORCH_THREADS", "1")))
         st = SentenceTransformer(str(path), device="cpu", local_files_only=True)
         if self.precision == "int8":
-            st = quantise_int8(st)
+            st = quantise(st, "int8")
         self._st = st
         self._forward = traced_forward(st)
         self.dim = int(self._st.get_embedding_dimension())
@@ -282,19 +282,13 @@ def _trace(st):
     return traced
 
 
-def quantise_int8(st):
-    return _quantise(st, "int8")
-
-
-def quantise_fp16(st):
-    """The linear layers' weights stored as float16 (PyTorch dynamic quantisation, fbgemm's
-    fp16 matrix product, float32 activations and sums): a fine-tuned MiniLM's class
-    probabilities stay within 3e-4 of float32's, one message encodes in about 8 ms instead of
-    13 on one thread (measured 2026-12-06), and a text's result does not depend on its batch."""
-    return _quantise(st, "fp16")
-
-
-def _quantise(st, precision: str):
+def quantise(st, precision: str):
+    """The model's linear layers quantised in place (PyTorch dynamic quantisation).
+    ``int8`` (the search): weights per output channel, activations scaled per batch.
+    ``fp16`` (the fine-tuned risk classifier): weights stored as float16, fbgemm's fp16 matrix
+    product with float32 activations and sums: its class probabilities stay within 3e-4 of
+    float32's, one message encodes in about 8 ms instead of 13 on one thread (measured
+    2026-12-06), and a text's result does not depend on its batch."""
     import warnings
 
     import torch

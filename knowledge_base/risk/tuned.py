@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..embedders import (PINNED_WEIGHTS_SHA256, bundled_model_path, encode_one_batch, quantise_fp16, sha256_file,
+from ..embedders import (PINNED_WEIGHTS_SHA256, bundled_model_path, encode_one_batch, quantise, sha256_file,
                          traced_forward)
 from ..errors import EmbedderConfigError, ModelIntegrityError
 
@@ -111,7 +111,7 @@ class TunedClassifier:
             st = SentenceTransformer(str(self.folder / "model"), device="cpu", local_files_only=True)
             st.max_seq_length = int(meta["max_tokens"])
             if self.precision == "fp16":
-                st = quantise_fp16(st)
+                st = quantise(st, "fp16")
             with np.load(self.folder / "head.npz") as z:
                 self._w, self._b = z["weight"].astype("float32"), z["bias"].astype("float32")
             self._scale = float(meta["scale"])

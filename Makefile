@@ -15,7 +15,7 @@ RASA := .venv-rasa/bin/rasa
 MODEL = $(shell $(PY) -c 'from frontline.training import model_path; from frontline.settings import Settings; print(model_path(Settings()))')
 RESULTS := var/test-results
 
-.PHONY: help install install-test validate index train run shell docs test test-unit test-integration test-rasa test-e2e eval bench audit lock clean
+.PHONY: help install install-test validate index train run shell docs docs-screenshot test test-unit test-integration test-rasa test-e2e eval bench audit lock clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -40,6 +40,9 @@ run: index train ## install, validate, build, train, then start all three proces
 
 docs: ## regenerate the annotated flow examples (docs/flows.md, README)
 	@$(PY) -m knowledge_base.flows examples
+
+docs-screenshot: install-test ## replace docs/panel.png (the README's picture of the panel) from a real browser
+	UPDATE_DOCS_SCREENSHOT=1 $(PY) -m pytest -m slow -q tests/e2e/test_browser_cards.py -k docs_panel_screenshot
 
 shell: index train ## chat in this terminal (rasa shell + action server; nothing is stored)
 	@$(PY) -m frontline.cli shell

@@ -133,7 +133,12 @@ def _answers(url: str) -> bool:
 
 
 def _pg_user_prefix() -> list[str]:
-    return ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    """As root, PostgreSQL's tools run as the postgres user, through ``runuser`` (in /usr/sbin)."""
+    if os.geteuid() != 0:
+        return []
+    if shutil.which("runuser") is None:
+        raise RuntimeError("runuser is not on PATH (it is in /usr/sbin): add /usr/sbin to PATH to run these tests as root")
+    return ["runuser", "-u", "postgres", "--"]
 
 
 @dataclass

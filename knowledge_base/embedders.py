@@ -86,6 +86,28 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
+def load_checked(path: Path, expected_sha256: str | None, pinned_by: str):
+    """A sentence-transformers model from a local folder, offline, after its weights' sha256 is
+    checked against ``expected_sha256`` (None: not checked); ``pinned_by`` names where that
+    value comes from, for the refusal ("the pinned", "meta.json's"). The search embedder and the
+    fine-tuned risk classifier both load through here."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    if not path.is_dir():
+        raise ModelIntegrityError(f"model folder not found: {path}")
+    weights = path / "model.safetensors"
+    if expected_sha256 is not None:
+        if not weights.is_file():
+            raise ModelIntegrityError(f"model weights missing: {weights}")
+        actual = sha256_file(weights)
+        if actual != expected_sha256:
+            raise ModelIntegrityError(
+                f"refusing model weights {weights}: sha256 {actual} does not match {pinned_by} {expected_sha256}")
+    from sentence_transformers import SentenceTransformer
+
+    return SentenceTransformer(str(path), device="cpu", local_files_only=True)
+
+
 PRECISIONS = ("int8", "fp32")
 
 
@@ -138,27 +160,13 @@ class SentenceTransformerEmbedder:
     def warm_up(self) -> None:
         if self._st is not None:
             return
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         path, expected = self._resolve()
-        if not path.is_dir():
-            raise ModelIntegrityError(f"embedding model folder not found: {path}")
-        weights = path / "model.safetensors"
-        if expected is not None:
-            if not weights.is_file():
-                raise ModelIntegrityError(f"model weights missing: {weights}")
-            actual = sha256_file(weights)
-            if actual != expected:
-                raise ModelIntegrityError(
-                    f"refusing model weights {weights}: sha256 {actual} does not match the pinned {expected}"
-                )
         import torch
-        from sentence_transformers import SentenceTransformer
 
         # one thread: a single short query encodes in ~13 ms; two threads stall badly when the
         # other core is busy (measured by `make bench`: p95 554 ms vs 32 ms under load)
         torch.set_num_threads(int(os.environ.get("FRONTLINE_TORCH_THREADS", "1")))
-        st = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+        st = load_checked(path, expected, "the pinned")
         if self.precision == "int8":
             st = quantise(st, "int8")
         self._st = st

@@ -35,8 +35,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..embedders import (PINNED_WEIGHTS_SHA256, bundled_model_path, encode_one_batch, quantise, sha256_file,
-                         traced_forward)
+from ..embedders import (PINNED_WEIGHTS_SHA256, bundled_model_path, encode_one_batch, load_checked, quantise,
+                         sha256_file, traced_forward)
 from ..errors import EmbedderConfigError, ModelIntegrityError
 
 TUNED_DIR = "risk-classifier"  # the folder beside the search index
@@ -99,16 +99,12 @@ class TunedClassifier:
             if self._st is not None:
                 return
             meta = self.meta()
-            if meta is None:
+            if meta is None or not meta.get("sha256"):
                 raise ModelIntegrityError(f"no trained risk classifier in {self.folder} (run `kb build`)")
-            weights = self.folder / "model" / "model.safetensors"
-            if not weights.is_file() or sha256_file(weights) != meta.get("sha256"):
-                raise ModelIntegrityError(
-                    f"refusing the risk classifier in {self.folder}: its weights do not match meta.json (run `kb build`)")
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
-            from sentence_transformers import SentenceTransformer
-
-            st = SentenceTransformer(str(self.folder / "model"), device="cpu", local_files_only=True)
+            try:
+                st = load_checked(self.folder / "model", meta["sha256"], "meta.json's")
+            except ModelIntegrityError as e:
+                raise ModelIntegrityError(f"refusing the risk classifier in {self.folder} (run `kb build`): {e}") from e
             st.max_seq_length = int(meta["max_tokens"])
             if self.precision == "fp16":
                 st = quantise(st, "fp16")

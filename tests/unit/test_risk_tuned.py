@@ -185,7 +185,7 @@ def test_state_reads_the_folder(tmp_path):
 
 
 def test_weights_that_do_not_match_their_meta_are_refused(tmp_path):
-    with pytest.raises(ModelIntegrityError, match="do not match"):
+    with pytest.raises(ModelIntegrityError, match="does not match meta.json.s"):
         TunedClassifier(_folder(tmp_path, sha="0" * 64)).warm_up()
     with pytest.raises(ModelIntegrityError, match="kb build"):
         TunedClassifier(tmp_path / "missing").warm_up()

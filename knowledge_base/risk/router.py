@@ -73,7 +73,12 @@ class RouterSettings:
     knn_weight: float = 0.3  # share of the nearest-examples vote beside the classifier
     knn_k: int = 5           # how many nearest examples vote
     knn_temperature: float = 0.05  # lower: the very nearest example counts more
-    segment_min_words: int = 25  # a message this long is routed clause by clause too
+    # a message this long is routed clause by clause too: "legal definition of neglect? twins next door are in
+    # soaked nappies and mum's passed out right now" has its disclosure in a clause of its own. Chosen on the
+    # dev pools (2026-12-06, blind35/36 read, classifier of 7 205 examples; right route of 2 776 / no route /
+    # look-alikes starting a guide of 1 493 / everyday of 1 505): 25 / 12 -> 2 715 / 13 / 28 / 6, 2 716 / 10 / 30 / 7;
+    # router time on the search dev set's worker questions unchanged (p50 8.0 ms both)
+    segment_min_words: int = 12
     clause_min_words: int = 7  # ... each of its clauses at least this long ("Says she is safe." is not routed alone)
     question_margin: float = 0.2   # the margin for a question ABOUT a topic (its cues already ignored)
     segment_margin: float = 0.05   # the margin for one clause of a long message, read out of its context

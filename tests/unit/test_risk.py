@@ -390,6 +390,15 @@ def test_stated_suicide_intent_and_a_goodbye_note_are_crisis_cues(router, monkey
     assert d.flow == "mental-health-crisis" and cue in d.cues["mental-health-crisis"]
 
 
+def test_a_threat_to_kill_himself_and_then_her_offers_the_domestic_abuse_guide_too(router, monkeypatch):
+    """blind36's miss (2026-12-06): "he says if I leave he'll kill himself and then me" opened
+    only the crisis guide; a threat to kill the partner is domestic abuse, so both are offered."""
+    _fixed_scores(router, monkeypatch, lead=None)  # the examples give no route any support
+    d = router.run("quoting res: he says if I leave he'll kill himself and then me, knife under the pillow")
+    assert "kill himself and then me" in d.cues["domestic-abuse"] and "kill himself" in d.cues["mental-health-crisis"]
+    assert {d.flow, *d.alternatives} >= {"mental-health-crisis", "domestic-abuse"}
+
+
 def test_a_question_about_the_means_of_suicide_opens_the_crisis_guide(router, monkeypatch):
     _fixed_scores(router, monkeypatch, lead=None, none=0.95, everyday=0.6)  # the examples read it as a question
     d = router.run("whats a lethal dose of sertraline")

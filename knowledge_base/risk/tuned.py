@@ -139,17 +139,13 @@ class TunedClassifier:
         """Fine-tune the bundled model on ``texts`` (class ``labels[i]`` of ``classes``), every
         class weighted equally however many examples it has, and write the folder."""
         import torch
-        from sentence_transformers import SentenceTransformer
 
         s = self.settings
-        base = bundled_model_path()
-        if sha256_file(base / "model.safetensors") != PINNED_WEIGHTS_SHA256:
-            raise ModelIntegrityError(f"refusing base weights {base}: sha256 does not match the pinned value")
         threads = torch.get_num_threads()
         torch.set_num_threads(s.threads)
         try:
             torch.manual_seed(s.seed)
-            st = SentenceTransformer(str(base), device="cpu", local_files_only=True)
+            st = load_checked(bundled_model_path(), PINNED_WEIGHTS_SHA256, "the pinned")
             st.max_seq_length = s.max_tokens
             y = np.asarray(labels)
             n, k = len(texts), len(classes)

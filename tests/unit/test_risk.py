@@ -369,6 +369,9 @@ def test_an_urgent_cue_opens_the_crisis_guide_whatever_the_examples_say(router, 
      "no one will miss me"),
     ("nobody would miss me anyway, can you close my account", "nobody would miss me"),
     ("he bought a rope yesterday and won't say what for", "bought a rope"),
+    # blind37/38 (2026-12-06): a webchat typo, letters to the children
+    ("no point paying the fine im ending it tonite, got the stuff ready", "end it tonite"),
+    ("asked about the arrangement, then said he's written letters to his kids", "written letters to his kids"),
 ])
 def test_warning_signs_of_suicide_open_the_crisis_guide_whatever_the_examples_say(router, monkeypatch, said, cue):
     """Feeling a burden and the means at hand are urgent cues (dev sets, 2026-12-06): the
@@ -397,6 +400,18 @@ def test_a_threat_to_kill_himself_and_then_her_offers_the_domestic_abuse_guide_t
     d = router.run("quoting res: he says if I leave he'll kill himself and then me, knife under the pillow")
     assert "kill himself and then me" in d.cues["domestic-abuse"] and "kill himself" in d.cues["mental-health-crisis"]
     assert {d.flow, *d.alternatives} >= {"mental-health-crisis", "domestic-abuse"}
+
+
+@pytest.mark.parametrize("said, cue", [
+    ("noise from upstairs, he says the day of the rope is coming and he'll make his contribution", "day of the rope"),
+    ("tenant has a black sun flag on the wall and wires all over the table", "black sun flag"),
+])
+def test_far_right_slogans_and_symbols_are_radicalisation_cues(router, monkeypatch, said, cue):
+    """blind37's miss (2026-12-06): a neighbour quoting "the day of the rope" beside pipes and
+    wires went to the crisis guide (the word "rope")."""
+    _fixed_scores(router, monkeypatch, lead=None)  # the examples give no route any support
+    d = router.run(said)
+    assert d.flow == "radicalisation" and cue in d.cues["radicalisation"]
 
 
 def test_a_question_about_the_means_of_suicide_opens_the_crisis_guide(router, monkeypatch):

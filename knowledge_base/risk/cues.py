@@ -16,8 +16,9 @@ _WORD_OR_STOP = re.compile(r"[a-z0-9]+|[,;:.!?]")
 STOP = "|"  # a clause boundary in ``said_words``; never a word
 # words the stemmer would join to a cue word of another meaning: a wedding's "groom" stems like
 # "grooming" and "groomed" (the child route's cues), so a registrar's notice of marriage matched
-# them. These exact forms get a stem of their own (blind29, 2026-12-06)
-_OWN_STEM = {"groom": "bridegroom", "grooms": "bridegroom"}
+# them. These exact forms get a stem of their own (blind29, 2026-12-06); and "actually" (a live word: "lol ...
+# actually police just found him") stems like "actual" ("what's the actual procedure ... lol"; blind40, 2026-12-06)
+_OWN_STEM = {"groom": "bridegroom", "grooms": "bridegroom", "actually": "actually"}
 
 
 @lru_cache(maxsize=1)

@@ -595,3 +595,54 @@ def test_a_note_with_one_long_clause_is_routed_by_that_clause(monkeypatch):
     monkeypatch.setattr(r, "_decide", lambda text, q=None, reassured=False, tp=None: decide(text, q))
     d = r.run(note)
     assert d.route == "mental-health-crisis" and d.segment.startswith("Pt mentioned she cut her arms")
+
+
+def test_a_clause_is_reassured_only_by_what_the_note_says_from_it_on(monkeypatch):
+    """"mum says all fine, rent up to date ... then the eldest came out with a burn on her hand": the
+    reassurance before a clause does not soften it; one after it ("he's well cared for") still does."""
+    from knowledge_base.risk import RiskDecision
+
+    r = RiskRouter(FakeEmbedder(), settings=RouterSettings(segment_min_words=12))
+    r.warm_up()
+    seen = {}
+
+    def decide(text, q=None, reassured=False, tp=None):
+        seen[text] = reassured
+        return RiskDecision(NONE, None, segment=text if q is not None else None)
+
+    monkeypatch.setattr(r, "_decide", decide)
+    r.run("tenancy check at the maisonette, mum says all fine and the rent is up to date; "
+          "then the eldest girl came out with a big burn on her hand from the hob")
+    assert seen["then the eldest girl came out with a big burn on her hand from the hob"] is False
+    seen.clear()
+    r.run("her little boy hit another child at the nursery over a scooter this week; "
+          "he is a lovely boy and well cared for at home by his mum")
+    assert seen["her little boy hit another child at the nursery over a scooter this week"] is True
+    assert seen["he is a lovely boy and well cared for at home by his mum"] is True
+
+
+def test_a_ligature_round_the_neck_is_a_crisis_cue(router, monkeypatch):
+    """blind39's miss (2026-12-06): a hostel night log found a new resident with a ligature round
+    his neck; the note's everyday handover held it back."""
+    _fixed_scores(router, monkeypatch, lead=None)  # the examples give no route any support
+    d = router.run("found him at 03:15 with a ligature round his neck, cut it off")
+    assert d.flow == "mental-health-crisis" and "ligature round" in d.cues["mental-health-crisis"]
+
+
+@pytest.mark.parametrize("said, found", [
+    ("he does runs for older boys and comes back with cash", True),
+    ("his mum thinks he's doing drug runs to Kent", True),
+    ("the neighbourhood team are doing shopping runs for the top floors", False),
+    ("she does the school runs for her sister in the mornings", False),
+])
+def test_runs_for_older_people_are_exploitation_cues_but_a_school_run_is_not(router, said, found):
+    """blind39 (2026-12-06): "do runs for" matched "doing shopping runs for the top floors" (two words
+    may stand between a cue's words)."""
+    assert bool(router._matched(router.cues, C.said_words(said)).get("child-exploitation")) is found
+
+
+def test_actually_is_a_live_word_but_actual_is_not():
+    """blind40 (2026-12-06): "she'll 'strangle' the next driver lol. What's the actual procedure"
+    read "actual" as the live word "actually" and started the domestic-abuse guide."""
+    assert C.words("actually") != C.words("actual")
+    assert C.words("grooms") == C.words("groom")

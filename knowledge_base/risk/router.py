@@ -499,11 +499,11 @@ class RiskRouter:
             self.warm_up()
         text = " ".join((text or "").split())
         said = C.words(text)
-        return self._unless_not_live(self._route(text, self._reassured(text)), said)
+        return self._unless_not_live(self._route(text, self._reassured(said)), said)
 
-    def _reassured(self, text: str) -> bool:
-        """The worker noted that nobody is at risk ("says she feels safe"): a ``reassurance_frames`` phrase."""
-        said = C.words(text)
+    def _reassured(self, said: list[str]) -> bool:
+        """The worker noted that nobody is at risk ("says she feels safe"): a ``reassurance_frames``
+        phrase stands in ``said`` (``C.words``)."""
         return any(C.matches(f, said, max_gap=1) for f in self.reassurances)
 
     def _route(self, text: str, reassured: bool) -> RiskDecision:
@@ -518,7 +518,7 @@ class RiskRouter:
         # a clause is reassured by what the note says from it on: "mum says all fine, rent up to date" does
         # not soften "then the eldest came out with a burn on her hand" later in the note, while "he hit a
         # child at nursery ... he's well cared for" stays reassured
-        parts = [self._decide(seg, q, reassured and self._reassured(text[max(text.find(seg), 0):]), tp)
+        parts = [self._decide(seg, q, reassured and self._reassured(C.words(text[max(text.find(seg), 0):])), tp)
                  for seg, q, tp in zip(segments, vectors, tuned)]
         found = [d for d in parts if d.is_risk]
         # a note that reads as a look-alike as a whole (news, a reflection after a shift), or as

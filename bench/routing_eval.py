@@ -60,7 +60,7 @@ def evaluate(router, messages: list[Labelled], search=None) -> dict:
     from knowledge_base.risk import NONE
 
     confusion: dict[str, Counter] = defaultdict(Counter)
-    right = risk = missed = checked_right = checked_other = search_right = 0
+    right = risk = missed = checked_right = checked_other = search_right = paired = paired_needed = 0
     started = Counter()
     checked = Counter()
     kinds = Counter()
@@ -82,8 +82,10 @@ def evaluate(router, messages: list[Labelled], search=None) -> dict:
         risk += 1
         ok_routes = {m.route, *m.also}
         chosen = {d.route, *d.alternatives}
+        paired += bool(d.is_risk and d.alternatives)
         if d.route in ok_routes or (d.is_risk and ok_routes & chosen):
             right += 1
+            paired_needed += d.route not in ok_routes
         else:
             own = {router.flows[r] for r in ok_routes if r in router.flows}
             if not d.is_risk and d.check in ok_routes:
@@ -96,7 +98,7 @@ def evaluate(router, messages: list[Labelled], search=None) -> dict:
                 missed += 1
             wrong.append(f"  {m.route} -> {d.route}: {m.text}  [{d.reason()}]")
     return {"risk": risk, "right": right, "missed": missed, "kinds": kinds, "started": started, "checked": checked,
-            "checked_right": checked_right, "checked_other": checked_other, "search_right": search_right,
+            "paired": paired, "paired_needed": paired_needed, "checked_right": checked_right, "checked_other": checked_other, "search_right": search_right,
             "confusion": confusion, "wrong": wrong, "took_ms": sorted(1000 * x for x in took)}
 
 
@@ -107,6 +109,8 @@ def report(name: str, r: dict, show_wrong: bool) -> None:
           f"risk with no route (no guide started or offered): {r['missed']}; "
           f"no guide started but offered in the first reply: {r['checked_right']} its own by the router, "
           f"{r['search_right']} its own beside the search answer, {r['checked_other']} another")
+    print(f"risk offered a second guide beside the first: {r['paired']}/{r['risk']}; "
+          f"right only by the second: {r['paired_needed']}")
     for kind in sorted(r["kinds"]):
         n, s, c = r["kinds"][kind], r["started"][kind], r["checked"][kind]
         print(f"{kind} that start a guide: {s}/{n} = {s / max(n, 1):.3f}; offered one after the answer: {c}/{n} = {c / max(n, 1):.3f}")

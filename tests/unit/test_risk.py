@@ -646,3 +646,15 @@ def test_actually_is_a_live_word_but_actual_is_not():
     read "actual" as the live word "actually" and started the domestic-abuse guide."""
     assert C.words("actually") != C.words("actual")
     assert C.words("grooms") == C.words("groom")
+
+
+@pytest.mark.parametrize("said, route", [
+    ("says voices are telling him staff are poisoning the food and he has to get them first", "mental-health-crisis"),
+    ("older brother said a gang makes him keep a stash under his bed", "child-exploitation"),
+    ("mum is bedbound and says the agency carers haven't come since July", "safeguarding-adult"),
+    ("her carers stopped coming after the agency closed", "safeguarding-adult"),
+])
+def test_commanding_voices_a_gang_making_a_child_and_care_that_stopped_are_cues(router, said, route):
+    """blind41/42's misses (2026-12-06, read after their first measurement): each went to a
+    neighbouring guide or none on the examples alone."""
+    assert route in router._matched(router.cues, C.said_words(said))

@@ -658,3 +658,23 @@ def test_commanding_voices_a_gang_making_a_child_and_care_that_stopped_are_cues(
     """blind41/42's misses (2026-12-06, read after their first measurement): each went to a
     neighbouring guide or none on the examples alone."""
     assert route in router._matched(router.cues, C.said_words(said))
+
+
+@pytest.mark.parametrize("said, route", [
+    ("i no want to live anymore, too much pain since my husband die", "mental-health-crisis"),
+    ("my dad wont come out of his room and told me he's already said his goodbyes", "mental-health-crisis"),
+    ("he said he'd burn the flat down with me in it if i ever left", "domestic-abuse"),
+    ("i have to ask him permission to buy sanitary pads", "domestic-abuse"),
+    ("my little brother is 12 and the olders on the block use him as a lookout", "child-exploitation"),
+    ("my sister who cares for me takes all my pip and i never see it", "safeguarding-adult"),
+    ("my nephew's boxing club talk about a white homeland", "radicalisation"),
+])
+def test_first_person_web_chat_disclosures_have_cues(router, said, route):
+    """chat-firstperson's misses (2026-12-06, read after five measurements): a resident's own words
+    in web chat, often after an everyday request, that the examples alone left without a guide."""
+    assert route in router._matched(router.cues, C.said_words(said))
+
+
+def test_a_lookout_cue_is_not_look_out_for():
+    """"as a lookout" (a child used by older boys) does not match "look out for the parcel"."""
+    assert not C.matches(C.said_words("as a lookout"), C.said_words("please look out for the parcel, I'm at work"))

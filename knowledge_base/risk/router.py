@@ -70,6 +70,12 @@ class RouterSettings:
     margin: float = 0.05     # best route minus the "none" route must exceed this
     floor: float = 0.0       # below this probability, examples alone never start a guide
     tie: float = 0.15        # a second route this close is offered too
+    # ... or this close, when the best route names it in ``overlaps`` (guides the law applies together: abuse of an
+    # adult with care needs by her husband, a child harmed from outside the family). Chosen on the dev pools
+    # (2026-12-06, night; right route of 3 716, risk offered two guides): 0.15 (as ``tie``) / 0.25 / 0.35 ->
+    # 3 627 / 192, 3 634 / 226, 3 637 / 286; look-alikes and everyday unchanged (a second guide is only offered
+    # beside one that starts)
+    overlap_tie: float = 0.25
     knn_weight: float = 0.3  # share of the nearest-examples vote beside the classifier
     knn_k: int = 5           # how many nearest examples vote
     knn_temperature: float = 0.05  # lower: the very nearest example counts more
@@ -345,6 +351,7 @@ class RiskRouter:
             self.cues = {r.id: [(c, C.words(c)) for c in r.cues] for r in routes.routes}
             self.urgent = {r.id: [(c, C.words(c)) for c in r.urgent_cues] for r in routes.routes}
             self.question_cues = {r.id: [(c, C.words(c)) for c in r.question_cues] for r in routes.routes}
+            self.overlaps = {r.id: frozenset(r.overlaps) for r in routes.routes}
             self.texts, labels = self._examples(routes)
             self.labels = np.array(labels)
             self.order = [r.id for r in routes.routes] + [NONE] + ([EVERYDAY] if EVERYDAY in labels else [])
@@ -632,7 +639,8 @@ class RiskRouter:
         # offered beside the best: a route almost as strong, or one whose own cue matched too
         alts = tuple(dict.fromkeys(
             self.flows[r] for r in ranked[1:3]
-            if (scores[best] - scores[r] <= s.tie or r in hits) and scores[r] - emb[NONE] > margin
+            if (scores[best] - scores[r] <= (s.overlap_tie if r in self.overlaps[best] else s.tie) or r in hits)
+            and scores[r] - emb[NONE] > margin
             and self.flows[r] != self.flows[best]))
         return RiskDecision(best, self.flows[best], alts, hits, nearest, out, segment, question=question,
                             everyday=emb.get(EVERYDAY, 0.0), urgent=best in urgent)

@@ -30,6 +30,10 @@ class Route(Strict):
     # dose", "would it take to kill") is a warning sign, not a question about a topic. Treated as
     # urgent cues that a question frame does not silence; keep them few and unmistakable
     question_cues: list[ShortLine] = Field(default_factory=list)
+    # routes whose guides the law applies together (domestic abuse of an adult with care and support
+    # needs; a child harmed by people outside the family): when one of them comes second, it is
+    # offered beside this one from further behind (``RouterSettings.overlap_tie``)
+    overlaps: list[ItemId] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _one_target(self):
@@ -76,3 +80,13 @@ class NotRisk(Strict):
 class RiskRoutes(Strict):
     routes: list[Route] = Field(min_length=1)
     not_risk: NotRisk
+
+    @model_validator(mode="after")
+    def _overlaps_name_other_routes(self):
+        ids = [r.id for r in self.routes]
+        for r in self.routes:
+            wrong = [o for o in r.overlaps if o not in ids or o == r.id]
+            if wrong:
+                raise ValueError(f"route {r.id}: overlaps names {', '.join(wrong)}, which is not another route "
+                                 f"(routes: {', '.join(ids)})")
+        return self

@@ -668,6 +668,11 @@ def test_commanding_voices_a_gang_making_a_child_and_care_that_stopped_are_cues(
     ("my little brother is 12 and the olders on the block use him as a lookout", "child-exploitation"),
     ("my sister who cares for me takes all my pip and i never see it", "safeguarding-adult"),
     ("my nephew's boxing club talk about a white homeland", "radicalisation"),
+    ("the crisis team closed him last year but he just texted me saying goodbye", "mental-health-crisis"),
+    ("resident says he has written letters to his children and tomorrow he will go to the bridge",
+     "mental-health-crisis"),
+    ("i dont plan to be around after the end of the month so i'm sorting my affairs", "mental-health-crisis"),
+    ("said he doesnt trust himself on his own tonight", "mental-health-crisis"),
 ])
 def test_first_person_web_chat_disclosures_have_cues(router, said, route):
     """chat-firstperson's misses (2026-12-06, read after five measurements): a resident's own words
@@ -678,3 +683,41 @@ def test_first_person_web_chat_disclosures_have_cues(router, said, route):
 def test_a_lookout_cue_is_not_look_out_for():
     """"as a lookout" (a child used by older boys) does not match "look out for the parcel"."""
     assert not C.matches(C.said_words("as a lookout"), C.said_words("please look out for the parcel, I'm at work"))
+
+
+def _two_routes(router, monkeypatch, best: str, second: str, gap: float):
+    from knowledge_base.risk.router import EVERYDAY
+
+    def scores(text, q=None, tp=None):
+        emb = {r: 0.0 for r in router.order if r not in (NONE, EVERYDAY)}
+        emb[best], emb[second] = 0.6, 0.6 - gap
+        emb[NONE], emb[EVERYDAY] = 0.05, 0.0
+        return emb, (), {r: 0.9 for r in router.rows_of}
+    monkeypatch.setattr(router, "_example_scores", scores)
+
+
+@pytest.mark.parametrize("best, second, offered", [
+    ("safeguarding-adult", "domestic-abuse", True),     # an adult with care needs abused by her husband: both apply
+    ("domestic-abuse", "safeguarding-adult", True),
+    ("safeguarding-child", "child-exploitation", True),  # harm from outside the family is child protection too
+    ("safeguarding-adult", "mental-health-crisis", False),  # no overlap: the usual tie
+])
+def test_an_overlapping_route_is_offered_beside_from_further_behind(router, monkeypatch, best, second, offered):
+    """``overlaps`` in risk_routes.yml: guides the law applies together are offered together when the
+    second is within ``overlap_tie`` of the first; any other second only within ``tie``."""
+    import dataclasses
+
+    monkeypatch.setattr(router, "settings", dataclasses.replace(router.settings, tie=0.15, overlap_tie=0.3))
+    _two_routes(router, monkeypatch, best, second, gap=0.25)
+    d = router.run("she came to the desk this morning and told me about home")
+    assert d.flow == best and (second in d.alternatives) is offered
+
+
+def test_overlaps_must_name_another_route():
+    from pydantic import ValidationError
+    from knowledge_base.risk.schema import RiskRoutes
+
+    routes = load_routes().model_dump()
+    routes["routes"][0]["overlaps"] = ["no-such-route"]
+    with pytest.raises(ValidationError, match="overlaps names no-such-route"):
+        RiskRoutes.model_validate(routes)

@@ -673,6 +673,9 @@ def test_commanding_voices_a_gang_making_a_child_and_care_that_stopped_are_cues(
      "mental-health-crisis"),
     ("i dont plan to be around after the end of the month so i'm sorting my affairs", "mental-health-crisis"),
     ("said he doesnt trust himself on his own tonight", "mental-health-crisis"),
+    ("MARAC closed her case but he's broken the injunction 3 times this week", "domestic-abuse"),
+    ("can i get help with a bank account, my gangmaster has my card and pin", "modern-slavery"),
+    ("asked a worker where he could get hydrogen peroxide and acetone in bulk", "radicalisation"),
 ])
 def test_first_person_web_chat_disclosures_have_cues(router, said, route):
     """chat-firstperson's misses (2026-12-06, read after five measurements): a resident's own words

@@ -70,7 +70,7 @@ class RouterSettings:
     margin: float = 0.05     # best route minus the "none" route must exceed this
     floor: float = 0.0       # below this probability, examples alone never start a guide
     tie: float = 0.15        # a second route this close is offered too
-    # ... or this close, when the best route names it in ``overlaps`` (guides the law applies together: abuse of an
+    # ... or this close, when the two routes are paired in ``overlaps`` (guides the law applies together: abuse of an
     # adult with care needs by her husband, a child harmed from outside the family). Chosen on the dev pools
     # (2026-12-06, night; right route of 3 716, risk offered two guides): 0.15 (as ``tie``) / 0.25 / 0.35 ->
     # 3 627 / 192, 3 634 / 226, 3 637 / 286; look-alikes and everyday unchanged (a second guide is only offered
@@ -351,7 +351,9 @@ class RiskRouter:
             self.cues = {r.id: [(c, C.words(c)) for c in r.cues] for r in routes.routes}
             self.urgent = {r.id: [(c, C.words(c)) for c in r.urgent_cues] for r in routes.routes}
             self.question_cues = {r.id: [(c, C.words(c)) for c in r.question_cues] for r in routes.routes}
-            self.overlaps = {r.id: frozenset(r.overlaps) for r in routes.routes}
+            # both ways: a pair is named on one of its routes
+            self.overlaps = {r.id: frozenset(r.overlaps) | {o.id for o in routes.routes if r.id in o.overlaps}
+                             for r in routes.routes}
             self.texts, labels = self._examples(routes)
             self.labels = np.array(labels)
             self.order = [r.id for r in routes.routes] + [NONE] + ([EVERYDAY] if EVERYDAY in labels else [])

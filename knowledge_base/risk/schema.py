@@ -31,8 +31,9 @@ class Route(Strict):
     # urgent cues that a question frame does not silence; keep them few and unmistakable
     question_cues: list[ShortLine] = Field(default_factory=list)
     # routes whose guides the law applies together (domestic abuse of an adult with care and support
-    # needs; a child harmed by people outside the family): when one of them comes second, it is
-    # offered beside this one from further behind (``RouterSettings.overlap_tie``)
+    # needs; a child harmed by people outside the family): whichever of the two comes second is
+    # offered beside the first from further behind (``RouterSettings.overlap_tie``). The relation
+    # goes both ways: name each pair on one of its routes
     overlaps: list[ItemId] = Field(default_factory=list)
 
     @model_validator(mode="after")

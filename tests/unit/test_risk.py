@@ -695,7 +695,10 @@ def test_a_lookout_cue_is_not_look_out_for():
     ("domestic-abuse", "safeguarding-adult", True),      # named once, on domestic-abuse: both ways
     ("safeguarding-child", "child-exploitation", True),  # harm from outside the family is child protection too
     ("child-exploitation", "safeguarding-child", True),
+    ("safeguarding-child", "domestic-abuse", True),      # a child living with domestic abuse is its victim too
+    ("safeguarding-adult", "modern-slavery", True),      # forced labour of an adult with care needs: both apply
     ("safeguarding-adult", "mental-health-crisis", False),  # no overlap: the usual tie
+    ("modern-slavery", "child-exploitation", False),
 ])
 def test_an_overlapping_route_is_offered_beside_from_further_behind(router, monkeypatch, best, second, offered):
     """``overlaps`` in risk_routes.yml: guides the law applies together are offered together when the
